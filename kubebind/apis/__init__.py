@@ -1,0 +1,1 @@
+"""kubebind/apis package."""

@@ -1,0 +1,1 @@
+"""kubebind/apis/v1alpha2 package."""

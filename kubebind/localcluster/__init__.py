@@ -1,0 +1,1 @@
+"""kubebind/localcluster package."""
