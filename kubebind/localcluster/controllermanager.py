@@ -7,6 +7,7 @@ Namespace deletion, ownerReference garbage collection, the ``default`` ServiceAc
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 
@@ -14,7 +15,6 @@ from kubebind.localcluster import kubeconfig
 from kubebind.localcluster.apiserver import KubeAPIServer
 from kubebind.localcluster.ports import free_port
 from kubebind.localcluster.process import ManagedProcess, ProcessError
-from pathlib import Path
 
 CONTROLLERS = (
     "namespace-controller",
@@ -72,7 +72,8 @@ class KubeControllerManager:
     def wait_ready(self, timeout: float = 60.0) -> None:
         assert self.process is not None
         deadline = time.monotonic() + timeout
-        with httpx.Client(verify=False, timeout=2.0) as http:  # noqa: S501 - own self-signed healthz
+        # The controller-manager serves /healthz with a certificate it made itself at start-up.
+        with httpx.Client(verify=False, timeout=2.0) as http:
             while time.monotonic() < deadline:
                 self.process.check_alive()
                 try:

@@ -68,21 +68,45 @@ class Postgres:
         pwfile.write_text(self.password + "\n")
         self._chown(pwfile)
         init = subprocess.run(
-            [str(self.bin / "initdb"), "-D", str(data), "-U", self.user, "--auth=scram-sha-256",
-             f"--pwfile={pwfile}", "-E", "UTF8", "--no-sync"],
-            capture_output=True, text=True, user=self._run_as,
+            [
+                str(self.bin / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                self.user,
+                "--auth=scram-sha-256",
+                f"--pwfile={pwfile}",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+            capture_output=True,
+            text=True,
+            user=self._run_as,
         )
         pwfile.unlink()
         if init.returncode != 0:
             raise ProcessError(f"initdb failed: {init.stderr[-2000:]}")
         argv = [
-            str(self.bin / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(self.port),
-            "-k", str(data), "-c", "fsync=off", "-c", "synchronous_commit=off",
-            "-c", "full_page_writes=off", "-c", "max_connections=200",
+            str(self.bin / "postgres"),
+            "-D",
+            str(data),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-k",
+            str(data),
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=200",
         ]
-        self.process = ManagedProcess(
-            "postgres", argv, self.workdir / "postgres.log", user=self._run_as
-        )
+        self.process = ManagedProcess("postgres", argv, self.workdir / "postgres.log", user=self._run_as)
         logfile = self.workdir / "postgres.log"
         logfile.touch()
         self._chown(self.workdir)
@@ -103,19 +127,48 @@ class Postgres:
     def _create_database(self) -> None:
         env = dict(os.environ, PGPASSWORD=self.password)
         subprocess.run(
-            [str(self.bin / "psql") if (self.bin / "psql").exists() else "psql",
-             "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-d", "postgres",
-             "-v", "ON_ERROR_STOP=1", "-c", f'CREATE DATABASE "{self.database}"'],
-            check=True, capture_output=True, env=env,
+            [
+                str(self.bin / "psql") if (self.bin / "psql").exists() else "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                "-d",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                f'CREATE DATABASE "{self.database}"',
+            ],
+            check=True,
+            capture_output=True,
+            env=env,
         )
 
     def create_database(self, name: str) -> str:
         """A fresh database on this server (one per test module keeps tests apart); returns its URL."""
         env = dict(os.environ, PGPASSWORD=self.password)
         subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-d", "postgres",
-             "-v", "ON_ERROR_STOP=1", "-c", f'CREATE DATABASE "{name}"'],
-            check=True, capture_output=True, env=env,
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                "-d",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                f'CREATE DATABASE "{name}"',
+            ],
+            check=True,
+            capture_output=True,
+            env=env,
         )
         return f"postgresql+asyncpg://{self.user}:{self.password}@127.0.0.1:{self.port}/{name}"
 

@@ -62,7 +62,7 @@ class ManagedProcess:
 
     def start(self) -> ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
+        log = open(self.log_path, "ab")
         try:
             self._proc = subprocess.Popen(
                 self.argv,
