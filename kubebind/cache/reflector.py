@@ -23,7 +23,9 @@ Contract / behaviour:
 * **Resync**: every ``resync_period`` seconds (0 = never) after the first sync, the sink's
   ``resync()`` is called (informers re-deliver every cached object as an update — the poll
   fallback for level-triggered controllers).
-* :meth:`Reflector.run` runs until cancelled and never raises anything else.
+* :meth:`Reflector.run` runs until cancelled and never raises anything else. Run again after a
+  stop (e.g. when leadership moves), it resumes watching from its last version instead of
+  re-listing; if that version has expired meanwhile, the 410 path above applies.
 """
 
 from __future__ import annotations
@@ -151,7 +153,7 @@ class Reflector:
                 self.sink.resync()
 
     async def _list_and_watch_loop(self) -> None:
-        need_list = True
+        need_list = not self.has_synced
         consecutive_gone = 0
         while True:
             try:
