@@ -25,7 +25,6 @@ Contract:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import logging
 import random
@@ -221,17 +220,27 @@ class LeaderElector:
         return True
 
     async def _release(self) -> None:
+        """Hand the lease back if we still hold it. A renewal cancelled in flight may still land
+        on the server after we read the lease, so conflicts are retried a few times."""
         cfg = self.config
-        with contextlib.suppress(Exception):
-            lease = await self.client.get(LEASES, cfg.lease_name, namespace=cfg.lease_namespace)
-            spec = dict(lease.get("spec") or {})
-            if spec.get("holderIdentity") != cfg.identity:
+        for _ in range(5):
+            try:
+                lease = await self.client.get(LEASES, cfg.lease_name, namespace=cfg.lease_namespace)
+                spec = dict(lease.get("spec") or {})
+                if spec.get("holderIdentity") != cfg.identity:
+                    return
+                now = _micro_time(self._clock.utcnow())
+                spec.update(holderIdentity="", leaseDurationSeconds=1, renewTime=now, acquireTime=now)
+                lease["spec"] = spec
+                self._observe(await self.client.update(LEASES, lease, namespace=cfg.lease_namespace))
+                log.info("leader election %s: released", self._lease_id())
                 return
-            now = _micro_time(self._clock.utcnow())
-            spec.update(holderIdentity="", leaseDurationSeconds=1, renewTime=now, acquireTime=now)
-            lease["spec"] = spec
-            self._observe(await self.client.update(LEASES, lease, namespace=cfg.lease_namespace))
-            log.info("leader election %s: released", self._lease_id())
+            except errors.ConflictError:
+                continue
+            except Exception as exc:
+                log.warning("leader election %s: release failed: %s", self._lease_id(), exc)
+                return
+        log.warning("leader election %s: release kept conflicting; the lease will expire", self._lease_id())
 
     def _observe(self, lease: Object) -> None:
         spec = dict(lease.get("spec") or {})

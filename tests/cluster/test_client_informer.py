@@ -19,7 +19,14 @@ from kubebind.cache.informer import DeletedFinalStateUnknown, SharedInformer, fi
 from kubebind.cache.listwatch import ListWatch
 from kubebind.kube import client as kclient
 from kubebind.kube import errors
-from kubebind.kube.resources import CONFIGMAPS, CUSTOM_RESOURCE_DEFINITIONS, NAMESPACES, Object, ObjectKey, ResourceRef
+from kubebind.kube.resources import (
+    CONFIGMAPS,
+    CUSTOM_RESOURCE_DEFINITIONS,
+    NAMESPACES,
+    Object,
+    ObjectKey,
+    ResourceRef,
+)
 from kubebind.runtime.controller import Controller
 from tests.harness import Cluster
 
@@ -43,14 +50,16 @@ class Recorder:
         self.events.append(("update", new["metadata"]["name"], new.get("data")))
 
     def on_delete(self, obj: Object | DeletedFinalStateUnknown) -> None:
-        self.events.append(("delete", final_state(obj)["metadata"]["name"], isinstance(obj, DeletedFinalStateUnknown)))
+        self.events.append(
+            ("delete", final_state(obj)["metadata"]["name"], isinstance(obj, DeletedFinalStateUnknown))
+        )
 
 
-async def eventually(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
+async def eventually(predicate: Callable[[], Any], within: float = 20.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + within
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
         await asyncio.sleep(0.05)
 
 
@@ -73,7 +82,9 @@ async def test_paged_initial_list_then_live_events(api: kclient.ApiClient, provi
     for i in range(5):
         await api.create(CONFIGMAPS, {"metadata": {"name": f"pre-{i}", "labels": {"app": "x"}}}, namespace=ns)
     informer = SharedInformer(
-        ListWatch(api, CONFIGMAPS, ns, label_selector="app"), page_size=2, indexers={"app": label_index_func("app")}
+        ListWatch(api, CONFIGMAPS, ns, label_selector="app"),
+        page_size=2,
+        indexers={"app": label_index_func("app")},
     )
     rec = Recorder()
     informer.add_event_handler(rec)
@@ -89,25 +100,33 @@ async def test_paged_initial_list_then_live_events(api: kclient.ApiClient, provi
         await api.patch(CONFIGMAPS, "live", {"data": {"k": "v"}}, namespace=ns)
         await api.delete(CONFIGMAPS, "pre-0", namespace=ns)
         await eventually(lambda: len(rec.events) >= 3, what="live events")
-        assert rec.events == [("add", "live", False), ("update", "live", {"k": "v"}), ("delete", "pre-0", False)]
+        assert rec.events == [
+            ("add", "live", False),
+            ("update", "live", {"k": "v"}),
+            ("delete", "pre-0", False),
+        ]
         assert [o["metadata"]["name"] for o in informer.lister.list(ns, selector="app=y")] == ["live"]
         assert [o["metadata"]["name"] for o in informer.store.by_index("app", "y")] == ["live"]
         assert informer.lister.get("unlabelled", ns) is None, "the server-side selector must apply"
         assert int(informer.last_sync_resource_version) > 0
 
 
-async def test_watch_timeouts_rewatch_without_relisting(api: kclient.ApiClient, provider_namespace: str) -> None:
+async def test_watch_timeouts_rewatch_without_relisting(
+    api: kclient.ApiClient, provider_namespace: str
+) -> None:
     informer = SharedInformer(ListWatch(api, CONFIGMAPS, provider_namespace), min_watch_timeout=1)
     rec = Recorder()
     informer.add_event_handler(rec)
     async with running(informer):
-        await eventually(lambda: informer.reflector.watch_count >= 3, timeout=30, what="three watches")
+        await eventually(lambda: informer.reflector.watch_count >= 3, within=30, what="three watches")
         await api.create(CONFIGMAPS, {"metadata": {"name": "after-timeouts"}}, namespace=provider_namespace)
         await eventually(lambda: ("add", "after-timeouts", False) in rec.events, what="event after re-watch")
         assert informer.reflector.list_count == 1
 
 
-async def test_resume_after_stop_watches_from_last_version(api: kclient.ApiClient, provider_namespace: str) -> None:
+async def test_resume_after_stop_watches_from_last_version(
+    api: kclient.ApiClient, provider_namespace: str
+) -> None:
     ns = provider_namespace
     await api.create(CONFIGMAPS, {"metadata": {"name": "a"}}, namespace=ns)
     informer = SharedInformer(ListWatch(api, CONFIGMAPS, ns))
@@ -133,13 +152,23 @@ async def fresh_crd(api: kclient.ApiClient) -> ResourceRef:
             "spec": {
                 "group": group,
                 "scope": "Namespaced",
-                "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+                "names": {
+                    "plural": "widgets",
+                    "singular": "widget",
+                    "kind": "Widget",
+                    "listKind": "WidgetList",
+                },
                 "versions": [
                     {
                         "name": "v1",
                         "served": True,
                         "storage": True,
-                        "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+                        "schema": {
+                            "openAPIV3Schema": {
+                                "type": "object",
+                                "x-kubernetes-preserve-unknown-fields": True,
+                            }
+                        },
                     }
                 ],
             },
@@ -181,14 +210,20 @@ async def test_gone_resource_version_relists_and_emits_tombstones(
             await eventually(lambda: informer.reflector.list_count == 2, what="re-list after 410")
             await eventually(lambda: len(rec.events) >= 3, what="re-list notifications")
         assert isinstance(informer.reflector.last_error, errors.GoneError)
-        assert sorted((e[0], e[1]) for e in rec.events) == [("add", "new"), ("delete", "vanish"), ("update", "keep")]
+        assert sorted((e[0], e[1]) for e in rec.events) == [
+            ("add", "new"),
+            ("delete", "vanish"),
+            ("update", "keep"),
+        ]
         assert ("delete", "vanish", True) in rec.events, "a deletion seen only by re-list is a tombstone"
         assert sorted(k.name for k in informer.store.list_keys()) == ["keep", "new"]
     finally:
         await api.delete(CUSTOM_RESOURCE_DEFINITIONS, f"{ref.resource}.{ref.group}")
 
 
-async def test_bookmarks_advance_the_reflector_version(api: kclient.ApiClient, provider_namespace: str) -> None:
+async def test_bookmarks_advance_the_reflector_version(
+    api: kclient.ApiClient, provider_namespace: str
+) -> None:
     other = f"churn-{uuid.uuid4().hex[:8]}"
     await api.create(NAMESPACES, {"metadata": {"name": other}})
     informer = SharedInformer(ListWatch(api, CONFIGMAPS, provider_namespace), min_watch_timeout=4)
@@ -203,12 +238,16 @@ async def test_bookmarks_advance_the_reflector_version(api: kclient.ApiClient, p
                 if int(informer.last_sync_resource_version) > listed:
                     break
             assert int(informer.last_sync_resource_version) > listed, "no bookmark advanced the version"
-            assert all(e[0] == "add" and e[2] is True for e in rec.events), "bookmarks must not reach handlers"
+            assert all(e[0] == "add" and e[2] is True for e in rec.events), (
+                "bookmarks must not reach handlers"
+            )
     finally:
         await api.delete(NAMESPACES, other)
 
 
-async def test_factory_and_controller_reconcile_real_objects(api: kclient.ApiClient, provider_namespace: str) -> None:
+async def test_factory_and_controller_reconcile_real_objects(
+    api: kclient.ApiClient, provider_namespace: str
+) -> None:
     ns = provider_namespace
     factory = factory_mod.SharedInformerFactory(api, namespace=ns)
     informer = factory.informer_for(CONFIGMAPS, label_selector={"reconcile": "me"})
@@ -228,14 +267,18 @@ async def test_factory_and_controller_reconcile_real_objects(api: kclient.ApiCli
     ctrl = Controller("stamp", reconcile, workers=2)
     ctrl.watch(informer)
     for i in range(5):
-        await api.create(CONFIGMAPS, {"metadata": {"name": f"r{i}", "labels": {"reconcile": "me"}}}, namespace=ns)
+        await api.create(
+            CONFIGMAPS, {"metadata": {"name": f"r{i}", "labels": {"reconcile": "me"}}}, namespace=ns
+        )
     async with asyncio.TaskGroup() as tg:
         factory_task = tg.create_task(factory.run(), name="factory")
         ctrl_task = tg.create_task(ctrl.run(), name="controller")
         async with asyncio.timeout(20):
             await factory.wait_for_cache_sync()
         late = factory.informer_for(NAMESPACES)  # requested while running: starts at once
-        await api.create(CONFIGMAPS, {"metadata": {"name": "r-late", "labels": {"reconcile": "me"}}}, namespace=ns)
+        await api.create(
+            CONFIGMAPS, {"metadata": {"name": "r-late", "labels": {"reconcile": "me"}}}, namespace=ns
+        )
 
         def stamped() -> bool:
             objs = informer.lister.list(ns)

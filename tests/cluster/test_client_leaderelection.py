@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from kubebind.kube import client as kclient
+from kubebind.kube import errors
 from kubebind.kube.resources import LEASES
 from kubebind.runtime.leaderelection import LeaderElectionConfig, LeaderElector
 from tests.harness import Cluster
@@ -25,11 +26,11 @@ async def api(provider: Cluster) -> AsyncIterator[kclient.ApiClient]:
         yield client
 
 
-async def eventually(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
+async def eventually(predicate: Callable[[], Any], within: float = 20.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + within
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
         await asyncio.sleep(0.05)
 
 
@@ -118,25 +119,38 @@ async def test_take_over_after_expiry_when_the_leader_vanishes(
     await b.cancel()
 
 
-async def test_leader_steps_down_when_it_cannot_renew(api: kclient.ApiClient, provider_namespace: str) -> None:
+async def test_leader_steps_down_when_it_cannot_renew(
+    api: kclient.ApiClient, provider_namespace: str
+) -> None:
     lease = f"lock-{uuid.uuid4().hex[:6]}"
     a = Candidate(api, provider_namespace, lease, "a")
     a.start()
     async with asyncio.timeout(10):
         await a.leading.wait()
-    obj = await api.get(LEASES, lease, namespace=provider_namespace)
-    obj["spec"]["holderIdentity"] = "intruder"
-    obj["spec"]["leaseDurationSeconds"] = 60
-    await api.update(LEASES, obj)
+    for _ in range(10):  # races with a's renewals
+        obj = await api.get(LEASES, lease, namespace=provider_namespace)
+        obj["spec"]["holderIdentity"] = "intruder"
+        obj["spec"]["leaseDurationSeconds"] = 60
+        try:
+            await api.update(LEASES, obj)
+            break
+        except errors.ConflictError:
+            continue
+    else:
+        raise AssertionError("could not steal the lease")
     assert a.task is not None
     async with asyncio.timeout(10):
         await a.task  # run() returns once leadership is lost
     assert a.stopped == 1 and not a.leading.is_set() and not a.elector.is_leader()
     obj = await api.get(LEASES, lease, namespace=provider_namespace)
-    assert obj["spec"]["holderIdentity"] == "intruder", "a deposed leader must not release someone else's lease"
+    assert obj["spec"]["holderIdentity"] == "intruder", (
+        "a deposed leader must not release someone else's lease"
+    )
 
 
-async def test_only_one_of_many_racing_electors_leads(api: kclient.ApiClient, provider_namespace: str) -> None:
+async def test_only_one_of_many_racing_electors_leads(
+    api: kclient.ApiClient, provider_namespace: str
+) -> None:
     lease = f"lock-{uuid.uuid4().hex[:6]}"
     candidates = [Candidate(api, provider_namespace, lease, f"c{i}") for i in range(4)]
     for c in candidates:

@@ -34,13 +34,23 @@ async def fresh_crd(api: kclient.ApiClient) -> ResourceRef:
             "spec": {
                 "group": group,
                 "scope": "Namespaced",
-                "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+                "names": {
+                    "plural": "widgets",
+                    "singular": "widget",
+                    "kind": "Widget",
+                    "listKind": "WidgetList",
+                },
                 "versions": [
                     {
                         "name": "v1",
                         "served": True,
                         "storage": True,
-                        "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+                        "schema": {
+                            "openAPIV3Schema": {
+                                "type": "object",
+                                "x-kubernetes-preserve-unknown-fields": True,
+                            }
+                        },
                     }
                 ],
             },
@@ -58,11 +68,15 @@ async def fresh_crd(api: kclient.ApiClient) -> ResourceRef:
             await asyncio.sleep(0.1)
 
 
-async def test_watch_delivers_added_modified_deleted_in_order(api: kclient.ApiClient, provider_namespace: str) -> None:
+async def test_watch_delivers_added_modified_deleted_in_order(
+    api: kclient.ApiClient, provider_namespace: str
+) -> None:
     ns = provider_namespace
     _, rv = await api.list_all(CONFIGMAPS, namespace=ns)
     seen: list[tuple[str, str]] = []
-    async with api.watch(CONFIGMAPS, namespace=ns, resource_version=rv, label_selector={"w": "yes"}) as stream:
+    async with api.watch(
+        CONFIGMAPS, namespace=ns, resource_version=rv, label_selector={"w": "yes"}
+    ) as stream:
         await api.create(CONFIGMAPS, {"metadata": {"name": "ignored"}}, namespace=ns)
         await api.create(CONFIGMAPS, {"metadata": {"name": "w", "labels": {"w": "yes"}}}, namespace=ns)
         await api.patch(CONFIGMAPS, "w", {"data": {"k": "v"}}, namespace=ns)
@@ -76,7 +90,9 @@ async def test_watch_delivers_added_modified_deleted_in_order(api: kclient.ApiCl
     assert seen == [("ADDED", "w"), ("MODIFIED", "w"), ("DELETED", "w")]
 
 
-async def test_bookmarks_report_progress_without_events(api: kclient.ApiClient, provider_namespace: str) -> None:
+async def test_bookmarks_report_progress_without_events(
+    api: kclient.ApiClient, provider_namespace: str
+) -> None:
     other = f"churn-{uuid.uuid4().hex[:8]}"
     await api.create(NAMESPACES, {"metadata": {"name": other}})
     try:
@@ -110,7 +126,9 @@ async def test_watch_ends_at_server_timeout(api: kclient.ApiClient, provider_nam
     assert 1.5 < time.monotonic() - started < 15
 
 
-async def test_watch_list_ends_initial_events_with_a_bookmark(api: kclient.ApiClient, provider_namespace: str) -> None:
+async def test_watch_list_ends_initial_events_with_a_bookmark(
+    api: kclient.ApiClient, provider_namespace: str
+) -> None:
     await api.create(CONFIGMAPS, {"metadata": {"name": "present"}}, namespace=provider_namespace)
     names = []
     async with api.watch(
@@ -128,7 +146,9 @@ async def test_too_old_resource_version_raises_gone(api: kclient.ApiClient, prov
     ref = await fresh_crd(api)
     try:
         with pytest.raises(errors.GoneError) as gone:
-            async with api.watch(ref, namespace=provider_namespace, resource_version="1", timeout_seconds=5) as w:
+            async with api.watch(
+                ref, namespace=provider_namespace, resource_version="1", timeout_seconds=5
+            ) as w:
                 async for _ in w:
                     pass
         assert gone.value.code == 410 and errors.is_gone(gone.value)
