@@ -322,11 +322,13 @@ class ApiClient:
                     extensions=self._extensions(),
                     timeout=request_timeout if request_timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
-            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
-                # ConnectError: nothing was sent, always safe to retry. The others mean the
-                # connection ended under the request (e.g. an HTTP/2 GOAWAY, see _Session); a
-                # request that may have been processed is only repeated when it is a read.
-                if attempt < _MAX_RETRIES and (method in _IDEMPOTENT or isinstance(exc, httpx.ConnectError)):
+            except (httpx.ConnectError, httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                # Connect/WriteError: the request never reached the server whole, so it is safe to
+                # repeat. The others mean the connection ended under the request (e.g. an HTTP/2
+                # GOAWAY, see _Session); a request that may have been processed is only repeated
+                # when it is a read.
+                unsent = isinstance(exc, httpx.ConnectError | httpx.WriteError)
+                if attempt < _MAX_RETRIES and (method in _IDEMPOTENT or unsent):
                     log.debug("%s %s: %s, retrying", method, path, exc)
                     http1 = http1 or isinstance(exc, httpx.RemoteProtocolError)
                     await asyncio.sleep(0.05 * 2**attempt)
