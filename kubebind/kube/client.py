@@ -718,6 +718,11 @@ class Watch:
         """End the iteration at the next opportunity (safe to call from any task)."""
         self._stopped.set()
 
+    @property
+    def stopped(self) -> bool:
+        """Whether :meth:`stop` ended (or will end) this watch, rather than the server."""
+        return self._stopped.is_set()
+
     async def _start(self) -> None:
         client = self._client
         await client.rate_limiter.acquire()
