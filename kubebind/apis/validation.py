@@ -599,5 +599,7 @@ def validate_update(kind: str, new: dict[str, Any], old: dict[str, Any]) -> list
             new_value = _empty_to_none(_lookup(new_d, path))
             old_value = _empty_to_none(_lookup(old_d, path))
             if new_value != old_value:
-                errs.append(FieldError(ErrorType.INVALID, path, "field is immutable", OMITTED))
+                # Like a CEL rule failure, the value is reported by its type ("array", "string", ...).
+                shown = _type_name(new_value) if new_value is not None else OMITTED
+                errs.append(FieldError(ErrorType.INVALID, path, "field is immutable", shown))
     return errs
