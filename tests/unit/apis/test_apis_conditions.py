@@ -52,7 +52,9 @@ def test_set_keeps_time_when_state_unchanged() -> None:
     ("reason", "severity", "message"),
     [("Y", "Error", "boom"), ("X", "Warning", "boom"), ("X", "Error", "other")],
 )
-def test_set_moves_time_when_reason_severity_or_message_change(reason: str, severity: str, message: str) -> None:
+def test_set_moves_time_when_reason_severity_or_message_change(
+    reason: str, severity: str, message: str
+) -> None:
     clock = FakeClock()
     obj = _obj()
     conditions.mark_false(obj, "Connected", "X", "Error", "boom", clock=clock)
@@ -184,7 +186,12 @@ def test_works_on_models() -> None:
     assert binding.status is None
     conditions.mark_true(binding, constants.CONDITION_SECRET_VALID, clock=clock)
     conditions.mark_false(
-        binding, constants.CONDITION_CONNECTED, constants.REASON_API_SERVICE_EXPORT_NOT_FOUND, "Error", "gone", clock=clock
+        binding,
+        constants.CONDITION_CONNECTED,
+        constants.REASON_API_SERVICE_EXPORT_NOT_FOUND,
+        "Error",
+        "gone",
+        clock=clock,
     )
     conditions.set_summary(binding, clock=clock)
     assert binding.status is not None
@@ -206,7 +213,10 @@ def test_works_on_models() -> None:
 def test_bindable_resources_request_uses_meta_conditions() -> None:
     clock = FakeClock()
     brr = api.BindableResourcesRequest.model_validate(
-        {"metadata": {"name": "r"}, "spec": {"templateRef": {"name": "t"}, "clusterIdentity": {"identity": "i"}}}
+        {
+            "metadata": {"name": "r"},
+            "spec": {"templateRef": {"name": "t"}, "clusterIdentity": {"identity": "i"}},
+        }
     )
     conditions.set(
         brr,

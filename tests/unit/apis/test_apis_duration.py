@@ -29,7 +29,11 @@ def test_format_like_go(value: timedelta, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("0", timedelta(0)), ("1h2m3.5s", timedelta(hours=1, minutes=2, seconds=3.5)), ("90s", timedelta(seconds=90))],
+    [
+        ("0", timedelta(0)),
+        ("1h2m3.5s", timedelta(hours=1, minutes=2, seconds=3.5)),
+        ("90s", timedelta(seconds=90)),
+    ],
 )
 def test_parse(text: str, value: timedelta) -> None:
     assert duration.parse_duration(text) == value

@@ -19,7 +19,11 @@ TEMPLATE_COWBOYS: dict[str, Any] = {
         "scope": "Namespaced",
         "resources": [{"group": "wildwest.dev", "resource": "cowboys", "versions": ["v1alpha1"]}],
         "permissionClaims": [
-            {"group": "", "resource": "secrets", "selector": {"labelSelector": {"matchLabels": {"app": "cowboy"}}}}
+            {
+                "group": "",
+                "resource": "secrets",
+                "selector": {"labelSelector": {"matchLabels": {"app": "cowboy"}}},
+            }
         ],
         "schemaUpdatePolicy": "Never",
     },
@@ -42,7 +46,10 @@ TEMPLATE_SHERIFFS: dict[str, Any] = {
                         {
                             "group": "wildwest.dev",
                             "resource": "sheriffs",
-                            "jsonPath": {"name": "spec.secretRefs.#.name", "namespace": "spec.secretRefs.#.namespace"},
+                            "jsonPath": {
+                                "name": "spec.secretRefs.#.name",
+                                "namespace": "spec.secretRefs.#.namespace",
+                            },
                         }
                     ],
                 },
@@ -71,7 +78,10 @@ CLUSTER_BINDING: dict[str, Any] = {
             "backend.kube-bind.io/cluster-pretty-name": "consumer",
         },
     },
-    "spec": {"kubeconfigSecretRef": {"name": "kubeconfig", "key": "kubeconfig"}, "providerPrettyName": "Backend"},
+    "spec": {
+        "kubeconfigSecretRef": {"name": "kubeconfig", "key": "kubeconfig"},
+        "providerPrettyName": "Backend",
+    },
     "status": {
         "lastHeartbeatTime": "2026-01-01T00:00:00Z",
         "heartbeatInterval": "5m0s",
@@ -89,7 +99,9 @@ BINDING: dict[str, Any] = {
     "apiVersion": "kube-bind.io/v1alpha2",
     "kind": "APIServiceBinding",
     "metadata": {"name": "cowboys"},
-    "spec": {"kubeconfigSecretRef": {"namespace": "kube-bind", "name": "kubeconfig-abcde", "key": "kubeconfig"}},
+    "spec": {
+        "kubeconfigSecretRef": {"namespace": "kube-bind", "name": "kubeconfig-abcde", "key": "kubeconfig"}
+    },
     "status": {
         "providerPrettyName": "Backend",
         "boundSchemas": [{"group": "wildwest.dev", "resource": "cowboys"}],
@@ -145,7 +157,11 @@ BOUND_SCHEMA: dict[str, Any] = {
 NAMESPACE: dict[str, Any] = {
     "apiVersion": "kube-bind.io/v1alpha2",
     "kind": "APIServiceNamespace",
-    "metadata": {"name": "wild-west", "namespace": "kube-bind-37p3oxx6sh4fd", "labels": {"kube-bind.io/owner": "provider"}},
+    "metadata": {
+        "name": "wild-west",
+        "namespace": "kube-bind-37p3oxx6sh4fd",
+        "labels": {"kube-bind.io/owner": "provider"},
+    },
     "spec": {},
     "status": {"namespace": "kube-bind-37p3oxx6sh4fd-wild-west"},
 }
@@ -172,7 +188,9 @@ BUNDLE: dict[str, Any] = {
     "apiVersion": "kube-bind.io/v1alpha2",
     "kind": "APIServiceBindingBundle",
     "metadata": {"name": "provider"},
-    "spec": {"kubeconfigSecretRef": {"namespace": "kube-bind", "name": "kubeconfig-provider", "key": "kubeconfig"}},
+    "spec": {
+        "kubeconfigSecretRef": {"namespace": "kube-bind", "name": "kubeconfig-provider", "key": "kubeconfig"}
+    },
 }
 
 ROUND_TRIP_CASES: list[tuple[type[api.KubeObject], dict[str, Any]]] = [
@@ -203,7 +221,9 @@ def test_snake_case_construction_serialises_camel_case() -> None:
     binding = api.APIServiceBinding(
         metadata=api.ObjectMeta(name="cowboys"),
         spec=api.APIServiceBindingSpec(
-            kubeconfig_secret_ref=api.ClusterSecretKeyRef(namespace="kube-bind", name="kubeconfig-abcde", key="kubeconfig")
+            kubeconfig_secret_ref=api.ClusterSecretKeyRef(
+                namespace="kube-bind", name="kubeconfig-abcde", key="kubeconfig"
+            )
         ),
     )
     out = api.to_dict(binding)
@@ -211,12 +231,16 @@ def test_snake_case_construction_serialises_camel_case() -> None:
         "apiVersion": "kube-bind.io/v1alpha2",
         "kind": "APIServiceBinding",
         "metadata": {"name": "cowboys"},
-        "spec": {"kubeconfigSecretRef": {"name": "kubeconfig-abcde", "key": "kubeconfig", "namespace": "kube-bind"}},
+        "spec": {
+            "kubeconfigSecretRef": {"name": "kubeconfig-abcde", "key": "kubeconfig", "namespace": "kube-bind"}
+        },
     }
 
 
 def test_kind_and_api_version_filled_when_missing() -> None:
-    tpl = api.APIServiceExportTemplate.model_validate({"metadata": {"name": "x"}, "spec": TEMPLATE_COWBOYS["spec"]})
+    tpl = api.APIServiceExportTemplate.model_validate(
+        {"metadata": {"name": "x"}, "spec": TEMPLATE_COWBOYS["spec"]}
+    )
     assert tpl.kind == "APIServiceExportTemplate"
     assert tpl.api_version == "kube-bind.io/v1alpha2"
 
@@ -286,7 +310,9 @@ def test_binding_response_wire_shape() -> None:
     )
     resp = api.BindingResponse(
         authentication=api.BindingResponseAuthentication(
-            oauth2_code_grant=api.BindingResponseAuthenticationOAuth2CodeGrant(sid="s1", id="https://issuer/sub")
+            oauth2_code_grant=api.BindingResponseAuthenticationOAuth2CodeGrant(
+                sid="s1", id="https://issuer/sub"
+            )
         ),
         kubeconfig=kubeconfig,
         requests=[request.to_raw()],
@@ -331,18 +357,25 @@ def test_binding_provider_wire_shape() -> None:
         "providerPrettyName": "backend",
         "version": "v0.8.1",
         "authenticationMethods": [
-            {"method": "OAuth2CodeGrant", "oauth2CodeGrant": {"authenticatedURL": "http://h/api/authorize?x=1"}}
+            {
+                "method": "OAuth2CodeGrant",
+                "oauth2CodeGrant": {"authenticatedURL": "http://h/api/authorize?x=1"},
+            }
         ],
     }
     provider = api.BindingProvider.model_validate(doc)
     assert provider.authentication_methods[0].oauth2_code_grant is not None
-    assert provider.authentication_methods[0].oauth2_code_grant.authenticated_url == "http://h/api/authorize?x=1"
+    assert (
+        provider.authentication_methods[0].oauth2_code_grant.authenticated_url == "http://h/api/authorize?x=1"
+    )
     assert api.to_dict(provider) == doc
     built = api.BindingProvider(
         provider_pretty_name="backend",
         version="v0.8.1",
         authentication_methods=[
-            api.AuthenticationMethod(oauth2_code_grant=api.OAuth2CodeGrant(authenticatedURL="http://h/api/authorize?x=1"))
+            api.AuthenticationMethod(
+                oauth2_code_grant=api.OAuth2CodeGrant(authenticatedURL="http://h/api/authorize?x=1")
+            )
         ],
     )
     assert api.to_dict(built) == doc
@@ -381,7 +414,14 @@ def test_object_meta_passthrough_fields() -> None:
         "annotations": {"c": "d"},
         "finalizers": ["kubebind.io/syncer"],
         "ownerReferences": [
-            {"apiVersion": "v1", "kind": "Namespace", "name": "n", "uid": "u2", "controller": True, "blockOwnerDeletion": True}
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "name": "n",
+                "uid": "u2",
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
         ],
         "managedFields": [
             {
@@ -400,7 +440,11 @@ def test_object_meta_passthrough_fields() -> None:
 
 def test_list_model() -> None:
     lst = api.ObjectList[api.Collection].model_validate(
-        {"kind": "CollectionList", "metadata": {"resourceVersion": "5", "continue": "tok"}, "items": [COLLECTION]}
+        {
+            "kind": "CollectionList",
+            "metadata": {"resourceVersion": "5", "continue": "tok"},
+            "items": [COLLECTION],
+        }
     )
     assert lst.metadata.continue_ == "tok"
     assert isinstance(lst.items[0], api.Collection)

@@ -101,7 +101,9 @@ def test_crd_manifest(kind: str) -> None:
         "name": "Age",
         "type": "date",
         "jsonPath": ".metadata.creationTimestamp",
-        "description": "CreationTimestamp is a timestamp representing the server time when this object was created.",
+        "description": (
+            "CreationTimestamp is a timestamp representing the server time when this object was created."
+        ),
     }
 
 
@@ -117,7 +119,11 @@ def test_template_columns_and_schema_details() -> None:
     assert spec["required"] == ["scope", "resources"]
     assert spec["properties"]["scope"]["enum"] == ["Cluster", "Namespaced"]
     assert spec["properties"]["resources"]["minItems"] == 1
-    assert spec["properties"]["schemaUpdatePolicy"] == {"type": "string", "enum": ["Never", "Always"], "default": "Never"}
+    assert spec["properties"]["schemaUpdatePolicy"] == {
+        "type": "string",
+        "enum": ["Never", "Always"],
+        "default": "Never",
+    }
     resource = spec["properties"]["resources"]["items"]
     assert resource["properties"]["resource"]["pattern"] == "^[a-z][-a-z0-9]*[a-z0-9]$"
     assert resource["properties"]["group"]["default"] == ""
@@ -179,7 +185,9 @@ def test_definitions_carry_gvk() -> None:
         {"group": "kube-bind.io", "version": "v1alpha2", "kind": "APIServiceExport"}
     ]
     lst = defs["io.kube-bind.v1alpha2.APIServiceExportList"]
-    assert lst["properties"]["items"]["items"]["$ref"] == "#/definitions/io.kube-bind.v1alpha2.APIServiceExport"
+    assert (
+        lst["properties"]["items"]["items"]["$ref"] == "#/definitions/io.kube-bind.v1alpha2.APIServiceExport"
+    )
     assert len(defs) == 2 * len(resources.ALL)
 
 
@@ -216,6 +224,8 @@ def test_find_unknown_and_prune() -> None:
 
 def test_label_maps_typed() -> None:
     schema = openapi.openapi_v3_schema("APIServiceExportTemplate")
-    selector = schema["properties"]["spec"]["properties"]["permissionClaims"]["items"]["properties"]["selector"]
+    selector = schema["properties"]["spec"]["properties"]["permissionClaims"]["items"]["properties"][
+        "selector"
+    ]
     match_labels = selector["properties"]["labelSelector"]["properties"]["matchLabels"]
     assert match_labels == {"type": "object", "additionalProperties": {"type": "string"}}

@@ -43,14 +43,19 @@ def export(**spec: Any) -> dict[str, Any]:
 def cluster_binding(name: str = "cluster") -> dict[str, Any]:
     return {
         "metadata": {"name": name, "namespace": NS},
-        "spec": {"kubeconfigSecretRef": {"name": "kubeconfig", "key": "kubeconfig"}, "providerPrettyName": "Backend"},
+        "spec": {
+            "kubeconfigSecretRef": {"name": "kubeconfig", "key": "kubeconfig"},
+            "providerPrettyName": "Backend",
+        },
     }
 
 
 def binding() -> dict[str, Any]:
     return {
         "metadata": {"name": "cowboys"},
-        "spec": {"kubeconfigSecretRef": {"name": "kubeconfig-abcde", "key": "kubeconfig", "namespace": "kube-bind"}},
+        "spec": {
+            "kubeconfigSecretRef": {"name": "kubeconfig-abcde", "key": "kubeconfig", "namespace": "kube-bind"}
+        },
     }
 
 
@@ -121,15 +126,22 @@ def test_required_value_message() -> None:
     del obj["spec"]["scope"]
     (err,) = validation.validate_create("APIServiceExportTemplate", obj)
     assert err.as_dict() == {"field": "spec.scope", "type": "FieldValueRequired", "message": "Required value"}
-    assert err.to_status_cause() == {"reason": "FieldValueRequired", "message": "Required value", "field": "spec.scope"}
+    assert err.to_status_cause() == {
+        "reason": "FieldValueRequired",
+        "message": "Required value",
+        "field": "spec.scope",
+    }
 
 
 def test_resource_pattern() -> None:
-    (err,) = validation.validate_create("APIServiceExportRequest", request(resources=[{"resource": "Cowboys"}]))
+    (err,) = validation.validate_create(
+        "APIServiceExportRequest", request(resources=[{"resource": "Cowboys"}])
+    )
     assert err.field == "spec.resources[0].resource"
     assert err.type is ErrorType.INVALID
     assert err.message == (
-        'Invalid value: "Cowboys": spec.resources[0].resource in body should match \'^[a-z][-a-z0-9]*[a-z0-9]$\''
+        'Invalid value: "Cowboys": spec.resources[0].resource in body '
+        "should match '^[a-z][-a-z0-9]*[a-z0-9]$'"
     )
 
 
@@ -142,18 +154,23 @@ def test_resource_pattern_rejects(resource: str) -> None:
 
 @pytest.mark.parametrize("group", ["", "wildwest.dev", "a", "x-y.z"])
 def test_group_pattern_accepts(group: str) -> None:
-    assert errors("APIServiceExportTemplate", template(resources=[{"group": group, "resource": "cowboys"}])) == []
+    assert (
+        errors("APIServiceExportTemplate", template(resources=[{"group": group, "resource": "cowboys"}]))
+        == []
+    )
 
 
 @pytest.mark.parametrize("group", ["Wild.dev", "wild..dev", ".dev", "dev-"])
 def test_group_pattern_rejects(group: str) -> None:
-    assert errors("APIServiceExportTemplate", template(resources=[{"group": group, "resource": "cowboys"}])) == [
-        ("spec.resources[0].group", "FieldValueInvalid")
-    ]
+    assert errors(
+        "APIServiceExportTemplate", template(resources=[{"group": group, "resource": "cowboys"}])
+    ) == [("spec.resources[0].group", "FieldValueInvalid")]
 
 
 def test_enums() -> None:
-    assert errors("APIServiceExportTemplate", template(scope="Global")) == [("spec.scope", "FieldValueNotSupported")]
+    assert errors("APIServiceExportTemplate", template(scope="Global")) == [
+        ("spec.scope", "FieldValueNotSupported")
+    ]
     (err,) = validation.validate_create("APIServiceExport", export(isolation="Strict"))
     assert err.field == "spec.isolation"
     assert err.message == 'Unsupported value: "Strict": supported values: "Prefixed", "Namespaced", "None"'
@@ -190,7 +207,9 @@ def test_type_errors() -> None:
     (err,) = validation.validate_create("APIServiceExportTemplate", template(scope=3))
     assert (err.field, err.type) == ("spec.scope", ErrorType.TYPE_INVALID)
     assert err.message == 'Invalid value: "integer": spec.scope in body must be of type string: "integer"'
-    assert errors("APIServiceExportTemplate", template(resources={"a": 1})) == [("spec.resources", "FieldValueTypeInvalid")]
+    assert errors("APIServiceExportTemplate", template(resources={"a": 1})) == [
+        ("spec.resources", "FieldValueTypeInvalid")
+    ]
     assert errors("BoundSchema", bound_schema(versions=[{"name": "v1", "served": "yes"}])) == [
         ("spec.versions[0].served", "FieldValueTypeInvalid")
     ]
@@ -223,7 +242,9 @@ def test_list_map_keys_unique() -> None:
 
 def test_permission_claim_selector_required() -> None:
     obj = template(permissionClaims=[{"resource": "secrets"}])
-    assert errors("APIServiceExportTemplate", obj) == [("spec.permissionClaims[0].selector", "FieldValueRequired")]
+    assert errors("APIServiceExportTemplate", obj) == [
+        ("spec.permissionClaims[0].selector", "FieldValueRequired")
+    ]
     obj = template(
         permissionClaims=[
             {"resource": "secrets", "selector": {"references": [{"resource": "cowboys", "jsonPath": {}}]}}
@@ -241,7 +262,10 @@ def test_cluster_secret_key_ref_requires_namespace() -> None:
 
 
 def test_bindable_resources_request_requires_identity_and_template() -> None:
-    obj = {"metadata": {"name": "x", "namespace": "default"}, "spec": {"templateRef": {}, "clusterIdentity": {}}}
+    obj = {
+        "metadata": {"name": "x", "namespace": "default"},
+        "spec": {"templateRef": {}, "clusterIdentity": {}},
+    }
     assert errors("BindableResourcesRequest", obj) == [
         ("spec.templateRef.name", "FieldValueRequired"),
         ("spec.clusterIdentity.identity", "FieldValueRequired"),
@@ -341,7 +365,13 @@ def test_labels_annotations_finalizers() -> None:
 
 def test_owner_references() -> None:
     obj = request()
-    ref = {"apiVersion": "kube-bind.io/v1alpha2", "kind": "APIServiceExport", "name": "x", "uid": "u", "controller": True}
+    ref = {
+        "apiVersion": "kube-bind.io/v1alpha2",
+        "kind": "APIServiceExport",
+        "name": "x",
+        "uid": "u",
+        "controller": True,
+    }
     obj["metadata"]["ownerReferences"] = [ref, dict(ref, uid="v"), {"kind": "X"}]
     assert errors("APIServiceExportRequest", obj) == [
         ("metadata.ownerReferences[2].apiVersion", "FieldValueRequired"),
@@ -355,7 +385,10 @@ def test_api_version_and_kind_checked() -> None:
     obj = template()
     obj["apiVersion"] = "kube-bind.io/v1alpha1"
     obj["kind"] = "Collection"
-    assert errors("APIServiceExportTemplate", obj) == [("apiVersion", "FieldValueInvalid"), ("kind", "FieldValueInvalid")]
+    assert errors("APIServiceExportTemplate", obj) == [
+        ("apiVersion", "FieldValueInvalid"),
+        ("kind", "FieldValueInvalid"),
+    ]
 
 
 def test_name_helpers() -> None:
@@ -372,7 +405,9 @@ def test_name_helpers() -> None:
 
 
 def test_defaults() -> None:
-    obj = validation.apply_defaults("APIServiceExportRequest", request(permissionClaims=[{"resource": "secrets", "selector": {}}]))
+    obj = validation.apply_defaults(
+        "APIServiceExportRequest", request(permissionClaims=[{"resource": "secrets", "selector": {}}])
+    )
     assert obj["apiVersion"] == "kube-bind.io/v1alpha2"
     assert obj["kind"] == "APIServiceExportRequest"
     assert obj["spec"]["schemaUpdatePolicy"] == "Never"
@@ -381,7 +416,9 @@ def test_defaults() -> None:
     tpl = validation.apply_defaults("APIServiceExportTemplate", template())
     assert tpl["spec"]["schemaUpdatePolicy"] == "Never"
     assert "status" not in tpl
-    bs = validation.apply_defaults("BoundSchema", bound_schema(versions=[{"name": "v1"}, {"name": "v2", "served": False}]))
+    bs = validation.apply_defaults(
+        "BoundSchema", bound_schema(versions=[{"name": "v1"}, {"name": "v2", "served": False}])
+    )
     assert [v["served"] for v in bs["spec"]["versions"]] == [True, False]
 
 
@@ -395,7 +432,10 @@ def test_defaults_keep_explicit_values_and_fill_nulls() -> None:
 
 
 def test_brr_status_phase_defaults_only_when_status_present() -> None:
-    brr = {"metadata": {"name": "b", "namespace": "d"}, "spec": {"templateRef": {"name": "t"}, "clusterIdentity": {"identity": "i"}}}
+    brr = {
+        "metadata": {"name": "b", "namespace": "d"},
+        "spec": {"templateRef": {"name": "t"}, "clusterIdentity": {"identity": "i"}},
+    }
     assert "status" not in validation.apply_defaults("BindableResourcesRequest", copy.deepcopy(brr))
     brr["status"] = {}
     assert validation.apply_defaults("BindableResourcesRequest", brr)["status"] == {"phase": "Pending"}
@@ -505,7 +545,9 @@ def test_metadata_immutable_on_update() -> None:
     old = export()
     old["metadata"].update(uid="u1", creationTimestamp="2026-01-01T00:00:00Z")
     new = copy.deepcopy(old)
-    new["metadata"].update(name="other", uid="u2", creationTimestamp="2026-01-02T00:00:00Z", namespace="kube-bind-x")
+    new["metadata"].update(
+        name="other", uid="u2", creationTimestamp="2026-01-02T00:00:00Z", namespace="kube-bind-x"
+    )
     assert upd("APIServiceExport", new, old) == [
         ("metadata.name", "FieldValueInvalid"),
         ("metadata.namespace", "FieldValueInvalid"),
