@@ -24,7 +24,10 @@ Errors are :class:`FieldError` values whose ``type`` strings are Kubernetes'
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -32,12 +35,14 @@ from enum import StrEnum
 from typing import Any
 
 from kubebind.apis import constants, openapi, resources
+from kubebind.apis.v1alpha2 import base, boundschema, servicenamespace
 
 __all__ = [
     "ErrorType",
     "FieldError",
     "apply_defaults",
     "find_unknown_fields",
+    "immutable_paths",
     "invalid_message",
     "is_dns1123_label",
     "is_dns1123_subdomain",
@@ -347,6 +352,30 @@ def _check_type(schema: dict[str, Any], value: Any, path: str) -> FieldError | N
     )
 
 
+def _check_format(fmt: Any, value: str, path: str) -> FieldError | None:
+    if fmt == "date-time":
+        try:
+            base.parse_time(value)
+            ok = "T" in value.upper()
+        except ValueError:
+            ok = False
+    elif fmt == "byte":
+        try:
+            base64.b64decode(value.encode("ascii"), validate=True)
+            ok = True
+        except (ValueError, binascii.Error):
+            ok = False
+    else:
+        return None
+    if ok:
+        return None
+    # kube-openapi names only the property, not the full path, in format errors.
+    name = path.rsplit(".", 1)[-1]
+    return FieldError(
+        ErrorType.TYPE_INVALID, path, f"{name} in body must be of type {fmt}: {json.dumps(value)}", value
+    )
+
+
 def _validate_schema(
     schema: dict[str, Any], value: Any, path: str, errs: list[FieldError], top: bool
 ) -> None:
@@ -355,12 +384,17 @@ def _validate_schema(
     type_err = _check_type(schema, value, path)
     if type_err is not None:
         errs.append(type_err)
-        return
     if "enum" in schema and value not in schema["enum"]:
+        # Reported even after a type error, as the apiserver does.
         supported = ", ".join(json.dumps(v) for v in schema["enum"])
         errs.append(FieldError(ErrorType.NOT_SUPPORTED, path, f"supported values: {supported}", value))
         return
+    if type_err is not None:
+        return
     if isinstance(value, str):
+        format_err = _check_format(schema.get("format"), value, path)
+        if format_err is not None:
+            errs.append(format_err)
         min_len = schema.get("minLength")
         if min_len is not None and len(value) < min_len:
             errs.append(
@@ -464,43 +498,39 @@ def apply_defaults(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     info = resources.by_kind(kind)
     obj.setdefault("apiVersion", info.api_version)
     obj.setdefault("kind", info.kind)
-    _default_walk(openapi.openapi_v3_schema(kind), obj)
+    _default_walk(openapi.schema_view(kind), obj)
     return obj
 
 
 def find_unknown_fields(kind: str, obj: dict[str, Any]) -> list[str]:
     """Paths of fields the kind's schema does not declare (for ``fieldValidation=Strict/Warn``)."""
-    return openapi.find_unknown_fields(openapi.openapi_v3_schema(kind), obj)
+    return openapi.find_unknown_fields(openapi.schema_view(kind), obj)
 
 
 def prune_unknown_fields(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     """Drop undeclared fields in place, as structural pruning does; returns ``obj``."""
-    result: dict[str, Any] = openapi.prune(openapi.openapi_v3_schema(kind), obj)
+    result: dict[str, Any] = openapi.prune(openapi.schema_view(kind), obj)
     return result
 
 
 # --- kind rules ------------------------------------------------------------------------------------
 
-#: Spec paths that may not change after create, per kind.
-_IMMUTABLE: dict[str, tuple[str, ...]] = {
-    "APIServiceExportRequest": (
-        "spec.parameters",
-        "spec.resources",
-        "spec.permissionClaims",
-        "spec.namespaces",
-        "spec.schemaUpdatePolicy",
-    ),
-    "APIServiceExport": (
-        "spec.resources",
-        "spec.permissionClaims",
-        "spec.informerScope",
-        "spec.clusterScopedIsolation",
-        "spec.isolation",
-    ),
-    "ClusterBinding": ("spec.kubeconfigSecretRef",),
-    "APIServiceBinding": ("spec.kubeconfigSecretRef",),
-    "APIServiceBindingBundle": ("spec.kubeconfigSecretRef",),
-}
+
+@functools.cache
+def immutable_paths(kind: str) -> tuple[str, ...]:
+    """Dotted paths whose schema carries the ``self == oldSelf`` CEL rule (e.g. ``spec.resources``)."""
+    found: list[str] = []
+
+    def walk(schema: dict[str, Any], path: str) -> None:
+        for rule in schema.get("x-kubernetes-validations") or []:
+            if rule.get("rule") == "self == oldSelf" and path:
+                found.append(path)
+        for key, sub in (schema.get("properties") or {}).items():
+            if isinstance(sub, dict):
+                walk(sub, f"{path}.{key}" if path else key)
+
+    walk(openapi.schema_view(kind), "")
+    return tuple(found)
 
 
 def _lookup(obj: Any, path: str) -> Any:
@@ -527,7 +557,7 @@ def _kind_rules(kind: str, obj: dict[str, Any]) -> list[FieldError]:
                 FieldError(
                     ErrorType.INVALID,
                     "metadata.name",
-                    f"ClusterBinding name must be '{constants.CLUSTER_BINDING_NAME}'",
+                    servicenamespace.NAME_MESSAGE,
                     name if name is not None else OMITTED,
                 )
             )
@@ -541,7 +571,7 @@ def _kind_rules(kind: str, obj: dict[str, Any]) -> list[FieldError]:
                     FieldError(
                         ErrorType.INVALID,
                         "spec.conversion",
-                        "webhook must be set if and only if strategy is Webhook",
+                        boundschema.WEBHOOK_MESSAGE,
                         OMITTED,
                     )
                 )
@@ -563,7 +593,7 @@ def _validate(kind: str, obj: Any) -> list[FieldError]:
             obj.get("metadata"), namespaced=info.namespaced, label_name=info.kind in _LABEL_NAMED_KINDS
         )
     )
-    _validate_schema(openapi.openapi_v3_schema(kind), obj, "", errs, True)
+    _validate_schema(openapi.schema_view(kind), obj, "", errs, True)
     errs.extend(_kind_rules(kind, obj))
     return errs
 
@@ -586,12 +616,14 @@ def validate_update(kind: str, new: dict[str, Any], old: dict[str, Any]) -> list
     for key in ("name", "namespace"):
         if (new_meta.get(key) or "") != (old_meta.get(key) or ""):
             errs.append(
-                FieldError(ErrorType.INVALID, f"metadata.{key}", "field is immutable", new_meta.get(key))
+                FieldError(ErrorType.INVALID, f"metadata.{key}", base.IMMUTABLE_MESSAGE, new_meta.get(key))
             )
     for key in ("uid", "creationTimestamp"):
         if new_meta.get(key) and old_meta.get(key) and new_meta[key] != old_meta[key]:
-            errs.append(FieldError(ErrorType.INVALID, f"metadata.{key}", "field is immutable", new_meta[key]))
-    paths = _IMMUTABLE.get(kind, ())
+            errs.append(
+                FieldError(ErrorType.INVALID, f"metadata.{key}", base.IMMUTABLE_MESSAGE, new_meta[key])
+            )
+    paths = immutable_paths(kind)
     if paths:
         new_d = apply_defaults(kind, copy.deepcopy(new))
         old_d = apply_defaults(kind, copy.deepcopy(old))
@@ -599,7 +631,7 @@ def validate_update(kind: str, new: dict[str, Any], old: dict[str, Any]) -> list
             new_value = _empty_to_none(_lookup(new_d, path))
             old_value = _empty_to_none(_lookup(old_d, path))
             if new_value != old_value:
-                # Like a CEL rule failure, the value is reported by its type ("array", "string", ...).
-                shown = _type_name(new_value) if new_value is not None else OMITTED
-                errs.append(FieldError(ErrorType.INVALID, path, "field is immutable", shown))
+                # As the apiserver reports a failed CEL rule: scalars with their value, others without.
+                shown = new_value if isinstance(new_value, str | int | float | bool) else OMITTED
+                errs.append(FieldError(ErrorType.INVALID, path, base.IMMUTABLE_MESSAGE, shown))
     return errs

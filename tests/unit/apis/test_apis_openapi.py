@@ -134,7 +134,14 @@ def test_request_schema_list_map_and_status_default() -> None:
     resources_schema = schema["properties"]["spec"]["properties"]["resources"]
     assert resources_schema["x-kubernetes-list-type"] == "map"
     assert resources_schema["x-kubernetes-list-map-keys"] == ["resource", "group"]
-    assert schema["properties"]["spec"]["properties"]["parameters"] == {"type": "object", PRESERVE: True}
+    immutable = [{"rule": "self == oldSelf", "message": "field is immutable"}]
+    assert schema["properties"]["spec"]["properties"]["parameters"] == {
+        "type": "object",
+        PRESERVE: True,
+        "x-kubernetes-validations": immutable,
+    }
+    for field in ("resources", "permissionClaims", "namespaces", "schemaUpdatePolicy"):
+        assert schema["properties"]["spec"]["properties"][field]["x-kubernetes-validations"] == immutable
     status = schema["properties"]["status"]
     assert status["default"] == {}
     assert status["properties"]["phase"] == {
@@ -229,3 +236,18 @@ def test_label_maps_typed() -> None:
     ]
     match_labels = selector["properties"]["labelSelector"]["properties"]["matchLabels"]
     assert match_labels == {"type": "object", "additionalProperties": {"type": "string"}}
+
+
+def test_cel_rules() -> None:
+    cb = openapi.openapi_v3_schema("ClusterBinding")
+    assert cb["x-kubernetes-validations"] == [
+        {"rule": "self.metadata.name == 'cluster'", "message": "ClusterBinding name must be 'cluster'"}
+    ]
+    assert cb["properties"]["spec"]["properties"]["kubeconfigSecretRef"]["x-kubernetes-validations"] == [
+        {"rule": "self == oldSelf", "message": "field is immutable"}
+    ]
+    conv = openapi.openapi_v3_schema("BoundSchema")["properties"]["spec"]["properties"]["conversion"]
+    assert conv["x-kubernetes-validations"][0]["rule"] == (
+        "self.strategy == 'Webhook' ? has(self.webhook) : !has(self.webhook)"
+    )
+    assert "x-kubernetes-validations" not in openapi.openapi_v3_schema("APIServiceExportTemplate")
