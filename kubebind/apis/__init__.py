@@ -18,8 +18,11 @@ Contract, module by module (import modules, not names: ``from kubebind.apis impo
   field-error types; unknown-field detection and pruning for strict field validation.
 * ``naming`` - derived names: consumer cluster namespace hash, BoundSchema names, provider
   namespaces, Prefixed isolation names.
+* ``strategy`` - what an apiserver does to ``status``/``generation`` on create, update and
+  ``/status`` update of kinds with a status subresource.
+* ``columns`` - printer-column cells (JSONPath subset) for Table output and CLI listings.
 * ``boundschema`` - BoundSchema ⇄ CRD conversion and the ``kube-bind.io/source-spec-hash``.
-* ``duration`` - Go duration strings (``5m0s``).
+* ``duration`` - Go duration strings (``5m0s``) and Kubernetes age text (``37s``).
 
 Compatibility: field names, kinds and strings follow the Go kube-bind v0.8 wire format (see
 ``docs/kube-bind-reference.md`` §2 and §12); deliberate differences (stricter immutability,

@@ -71,3 +71,18 @@ def test_columns_per_reference() -> None:
     ready = resources.by_kind("ClusterBinding").printer_columns[2]
     assert ready.json_path == '.status.conditions[?(@.type=="Ready")].status'
     assert resources.by_kind("ClusterBinding").printer_columns[1].type == "date"
+
+
+def test_discovery_verbs_match_a_crd() -> None:
+    # order as kube-apiserver 1.36 lists them for a CRD
+    assert resources.by_kind("Collection").verbs == (
+        "delete",
+        "deletecollection",
+        "get",
+        "list",
+        "patch",
+        "create",
+        "update",
+        "watch",
+    )
+    assert resources.STATUS_VERBS == ("get", "patch", "update")
