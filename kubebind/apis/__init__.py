@@ -16,6 +16,7 @@ Contract, module by module (import modules, not names: ``from kubebind.apis impo
 * ``openapi`` - structural OpenAPI v3 schemas and full CRD manifests generated from the models.
 * ``validation`` - ``apply_defaults``, ``validate_create``, ``validate_update`` with Kubernetes
   field-error types; unknown-field detection and pruning for strict field validation.
+  ``fielderrors`` holds the error type, ``objectmeta`` the name/metadata rules it uses.
 * ``naming`` - derived names: consumer cluster namespace hash, BoundSchema names, provider
   namespaces, Prefixed isolation names.
 * ``strategy`` - what an apiserver does to ``status``/``generation`` on create, update and
