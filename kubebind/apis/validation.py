@@ -175,8 +175,12 @@ def _validate_schema(
         min_items = schema.get("minItems")
         if min_items is not None and len(value) < min_items:
             errs.append(
+                # the apiserver reports the item count as the value
                 FieldError(
-                    ErrorType.INVALID, path, f"{path} in body should have at least {min_items} items", value
+                    ErrorType.INVALID,
+                    path,
+                    f"{path} in body should have at least {min_items} items",
+                    len(value),
                 )
             )
         items = schema.get("items")

@@ -185,7 +185,7 @@ def test_enums() -> None:
 def test_min_items() -> None:
     (err,) = validation.validate_create("APIServiceExportRequest", request(resources=[]))
     assert (err.field, err.type) == ("spec.resources", ErrorType.INVALID)
-    assert "should have at least 1 items" in err.message
+    assert err.message == "Invalid value: 0: spec.resources in body should have at least 1 items"
     assert errors("Collection", {"metadata": {"name": "all"}, "spec": {"templates": []}}) == [
         ("spec.templates", "FieldValueInvalid")
     ]
