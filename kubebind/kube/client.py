@@ -271,6 +271,7 @@ class ApiClient:
             self._session = _Session(config, http2=self._http2, timeout=self._timeout)
             old.retired = True
             if old.active == 0:
+                # Called from the event loop (as everything here); the pool closes in the background.
                 task = asyncio.get_running_loop().create_task(old.aclose(), name="apiclient-close-pool")
                 self._closing.add(task)
                 task.add_done_callback(self._closing.discard)
