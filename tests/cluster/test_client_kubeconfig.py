@@ -63,7 +63,7 @@ async def test_tls_server_name(provider: Cluster, server_name: str, accepted: bo
         if accepted:
             assert (await api.server_version())["major"] == "1"
         else:
-            with pytest.raises(httpx.ConnectError, match="(?i)certificate|hostname"):
+            with pytest.raises(httpx.ConnectError, match=r"(?i)certificate|hostname"):
                 await api.server_version()
 
 
