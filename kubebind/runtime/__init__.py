@@ -7,6 +7,7 @@ the public surface (the one place where names rather than modules are imported).
 from kubebind.kube.resources import ObjectKey
 from kubebind.runtime.clock import Clock, FakeClock, RealClock
 from kubebind.runtime.controller import Controller, ControllerMetrics, PrometheusControllerMetrics, Result
+from kubebind.runtime.events import EventRecorder
 from kubebind.runtime.leaderelection import LeaderElectionConfig, LeaderElector, default_identity
 from kubebind.runtime.tasks import Supervisor, cancel_and_wait
 
@@ -14,6 +15,7 @@ __all__ = [
     "Clock",
     "Controller",
     "ControllerMetrics",
+    "EventRecorder",
     "FakeClock",
     "LeaderElectionConfig",
     "LeaderElector",
