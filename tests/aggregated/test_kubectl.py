@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tests.aggregated.backend import KubeBindBackend
-from tests.harness import kubectl_binary
+from tests.harness import kubectl_binary, wait_for
 
 pytestmark = pytest.mark.cluster
 
@@ -105,5 +105,10 @@ def test_explain_and_discovery(kube_bind_backend: KubeBindBackend) -> None:
     provider = kube_bind_backend.provider
     resources = provider.kubectl("api-resources", "--api-group=kube-bind.io", "-o", "wide").stdout
     assert "boundschemas" in resources and "bs" in resources and "kube-bindings" in resources
-    explain = provider.kubectl("explain", "apiserviceexporttemplates.spec").stdout
+    # kube-apiserver downloads the aggregated OpenAPI asynchronously after the APIService appears.
+    def explained() -> str | None:
+        out = provider.kubectl("explain", "apiserviceexporttemplates.spec", check=False)
+        return out.stdout if out.returncode == 0 else None
+
+    explain = wait_for(explained, timeout=90, interval=2, what="kubectl explain via aggregated OpenAPI v3")
     assert "resources" in explain and "scope" in explain, explain
