@@ -90,7 +90,11 @@ async def authenticate(request: Request) -> UserInfo:
         if x509_user is not None:
             return x509_user
     auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer ") and backend.tokens is not None and backend.settings.authenticate_direct_requests:
+    if (
+        auth.lower().startswith("bearer ")
+        and backend.tokens is not None
+        and backend.settings.authenticate_direct_requests
+    ):
         token = auth[7:].strip()
         if token:
             try:
@@ -121,7 +125,9 @@ def forbidden(user: UserInfo, attrs: Attributes, reason: str = "") -> errors.For
         what = f"{attrs.resource}/{attrs.subresource}" if attrs.subresource else attrs.resource
         scope = f' in the namespace "{attrs.namespace}"' if attrs.namespace else " at the cluster scope"
         msg = (
-            f'{attrs.resource}.{attrs.group} "{attrs.name}" is forbidden: ' if attrs.name else f"{attrs.resource}.{attrs.group} is forbidden: "
+            f'{attrs.resource}.{attrs.group} "{attrs.name}" is forbidden: '
+            if attrs.name
+            else f"{attrs.resource}.{attrs.group} is forbidden: "
         ) + f'User "{user.name}" cannot {attrs.verb} resource "{what}" in API group "{attrs.group}"{scope}'
         details: dict[str, Any] = {"group": attrs.group, "kind": attrs.resource}
         if attrs.name:

@@ -53,7 +53,9 @@ log = logging.getLogger("app")
 def provider_client(settings: Settings) -> ApiClient | None:
     """The provider cluster client from the kubeconfig setting, in-cluster config, or ``None``."""
     if settings.provider_kubeconfig is not None:
-        return ApiClient(load_kubeconfig(settings.provider_kubeconfig), qps=200, burst=400, user_agent="kube-bind-backend")
+        return ApiClient(
+            load_kubeconfig(settings.provider_kubeconfig), qps=200, burst=400, user_agent="kube-bind-backend"
+        )
     if os.environ.get("KUBERNETES_SERVICE_HOST"):
         return ApiClient(load_incluster_config(), qps=200, burst=400, user_agent="kube-bind-backend")
     return None
@@ -80,7 +82,8 @@ async def _compactor(store: ObjectStore, settings: Settings) -> None:
         await asyncio.sleep(settings.compaction_interval_seconds)
         try:
             await store.compact(
-                older_than_seconds=settings.changelog_retention_seconds, keep_min=settings.changelog_min_entries
+                older_than_seconds=settings.changelog_retention_seconds,
+                keep_min=settings.changelog_min_entries,
             )
         except asyncio.CancelledError:
             raise
@@ -99,7 +102,9 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
         try:
             await migrate.ensure_schema(engine, migrate=settings.migrate_on_start)
             store = ObjectStore(engine, group=constants.GROUP)
-            feed = ChangeFeed(store, database_url=settings.database_url, poll_interval=settings.watch_poll_interval_seconds)
+            feed = ChangeFeed(
+                store, database_url=settings.database_url, poll_interval=settings.watch_poll_interval_seconds
+            )
             await feed.start()
             rest: dict[str, RestStore] = {}
             collector = GarbageCollector(store, rest)
@@ -146,7 +151,8 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
                 ca_file = settings.apiservice_ca_file or settings.tls_cert_file
                 if ca_file is None:
                     raise RuntimeError("registering the APIService needs KUBE_BIND_APISERVICE_CA_FILE")
-                await registration.register(client, settings, Path(ca_file).read_bytes())
+                ca_pem = await asyncio.to_thread(Path(ca_file).read_bytes)
+                await registration.register(client, settings, ca_pem)
             tasks.append(asyncio.create_task(_compactor(store, settings), name="changelog-compactor"))
             log.info("backend started database=%s", settings.database_url.split("://")[0])
             yield
@@ -165,7 +171,9 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
                 await client.aclose()
             await engine.dispose()
 
-    app = FastAPI(title="kube-bind backend", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="kube-bind backend", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None
+    )
     app.add_exception_handler(errors.StatusError, status.handle_status_error)
     app.add_exception_handler(Exception, status.handle_unexpected)
     app.include_router(routes.build_router())
@@ -194,7 +202,12 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
 
 class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        out = {"ts": self.formatTime(record), "level": record.levelname, "logger": record.name, "msg": record.getMessage()}
+        out = {
+            "ts": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         return json.dumps(out)
@@ -219,7 +232,9 @@ async def _tls_client_cas(settings: Settings) -> bytes:
     client = provider_client(settings)
     if client is not None:
         try:
-            cm = await client.request("GET", "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication")
+            cm = await client.request(
+                "GET", "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication"
+            )
             data = cm.get("data") or {}
             pems += (data.get("requestheader-client-ca-file") or "").encode()
             pems += b"\n" + (data.get("client-ca-file") or "").encode()
@@ -244,22 +259,33 @@ def _parser() -> argparse.ArgumentParser:
         prog="kube-bind-backend",
         description=(
             "kube-bind backend: serves the kube-bind.io/v1alpha2 API as an aggregated API server "
-            "(Postgres or SQLite storage). Every option can also be set as KUBE_BIND_<NAME> in the environment."
+            "(Postgres or SQLite storage). "
+            "Every option can also be set as KUBE_BIND_<NAME> in the environment."
         ),
     )
-    parser.add_argument("--database-url", help="sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
+    parser.add_argument(
+        "--database-url", help="sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db"
+    )
     parser.add_argument("--bind-address", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default 8443)")
     parser.add_argument("--tls-cert-file", help="serving certificate (PEM), SAN <service>.<namespace>.svc")
     parser.add_argument("--tls-key-file", help="serving key (PEM)")
-    parser.add_argument("--provider-kubeconfig", help="kubeconfig of the provider cluster (default: in-cluster)")
-    parser.add_argument("--register-apiservice", action="store_true", default=None, help="create/refresh the APIService")
+    parser.add_argument(
+        "--provider-kubeconfig", help="kubeconfig of the provider cluster (default: in-cluster)"
+    )
+    parser.add_argument(
+        "--register-apiservice", action="store_true", default=None, help="create/refresh the APIService"
+    )
     parser.add_argument("--service-name", help="Service the APIService points to")
     parser.add_argument("--service-namespace", help="namespace of that Service")
     parser.add_argument("--service-external-name", help="make the Service an ExternalName (e.g. localhost)")
     parser.add_argument("--service-port", type=int, help="port in the APIService's service reference")
-    parser.add_argument("--apiservice-ca-file", help="CA bundle for the APIService (default: the serving cert)")
-    parser.add_argument("--no-migrate", action="store_true", help="refuse to start on an outdated schema instead of migrating")
+    parser.add_argument(
+        "--apiservice-ca-file", help="CA bundle for the APIService (default: the serving cert)"
+    )
+    parser.add_argument(
+        "--no-migrate", action="store_true", help="refuse to start on an outdated schema instead of migrating"
+    )
     parser.add_argument("--migrate-only", action="store_true", help="run `alembic upgrade head` and exit")
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING, ERROR")
     parser.add_argument("--log-format", choices=["text", "json"])

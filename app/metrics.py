@@ -24,5 +24,8 @@ class Metrics:
             "kube_bind_apiserver_watchers", "Open watch streams by resource.", ["resource"], registry=registry
         )
         self.watch_events = Counter(
-            "kube_bind_apiserver_watch_events_total", "Watch events sent by type.", ["type"], registry=registry
+            "kube_bind_apiserver_watch_events_total",
+            "Watch events sent by type.",
+            ["type"],
+            registry=registry,
         )

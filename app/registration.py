@@ -24,7 +24,9 @@ def apiservice_name() -> str:
     return f"{constants.VERSION}.{constants.GROUP}"
 
 
-def manifests(settings: Settings, ca_pem: bytes, *, service_account: str = "kube-bind-backend") -> list[dict[str, Any]]:
+def manifests(
+    settings: Settings, ca_pem: bytes, *, service_account: str = "kube-bind-backend"
+) -> list[dict[str, Any]]:
     service: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Service",
@@ -60,8 +62,14 @@ def manifests(settings: Settings, ca_pem: bytes, *, service_account: str = "kube
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "ClusterRoleBinding",
             "metadata": {"name": "kube-bind-backend:auth-delegator"},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "system:auth-delegator"},
-            "subjects": [{"kind": "ServiceAccount", "name": service_account, "namespace": settings.service_namespace}],
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "system:auth-delegator",
+            },
+            "subjects": [
+                {"kind": "ServiceAccount", "name": service_account, "namespace": settings.service_namespace}
+            ],
         },
         {
             "apiVersion": "rbac.authorization.k8s.io/v1",
@@ -72,7 +80,9 @@ def manifests(settings: Settings, ca_pem: bytes, *, service_account: str = "kube
                 "kind": "Role",
                 "name": "extension-apiserver-authentication-reader",
             },
-            "subjects": [{"kind": "ServiceAccount", "name": service_account, "namespace": settings.service_namespace}],
+            "subjects": [
+                {"kind": "ServiceAccount", "name": service_account, "namespace": settings.service_namespace}
+            ],
         },
     ]
 

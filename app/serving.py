@@ -25,7 +25,7 @@ from app.settings import Settings
 class PeerCertProtocol(HttpToolsProtocol):
     _peer_der: bytes | None = None
 
-    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+    def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         ssl_object = transport.get_extra_info("ssl_object")
         self._peer_der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
@@ -33,7 +33,7 @@ class PeerCertProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         if self._peer_der is not None:
-            self.scope["extensions"] = {"tls": {"client_cert_der": self._peer_der}}  # type: ignore[typeddict-unknown-key]
+            self.scope["extensions"] = {"tls": {"client_cert_der": self._peer_der}}
 
 
 def ssl_context(settings: Settings, client_cas_pem: bytes) -> ssl.SSLContext:
@@ -49,7 +49,9 @@ def ssl_context(settings: Settings, client_cas_pem: bytes) -> ssl.SSLContext:
     return ctx
 
 
-def build_server(app: Any, settings: Settings, ctx: ssl.SSLContext | None, *, port: int | None = None) -> uvicorn.Server:
+def build_server(
+    app: Any, settings: Settings, ctx: ssl.SSLContext | None, *, port: int | None = None
+) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
         host=settings.bind_address,
@@ -68,7 +70,7 @@ def build_server(app: Any, settings: Settings, ctx: ssl.SSLContext | None, *, po
 async def serve(server: uvicorn.Server, started: asyncio.Event | None = None) -> None:
     task = asyncio.create_task(server.serve(), name="uvicorn")
     if started is not None:
-        while not server.started and not task.done():
+        while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn exposes no event
             await asyncio.sleep(0.02)
         started.set()
     await task

@@ -39,7 +39,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8443, ge=0, le=65535)
     tls_cert_file: Path | None = Field(default=None, description="Serving certificate (PEM).")
     tls_key_file: Path | None = Field(default=None, description="Serving key (PEM).")
-    max_body_bytes: int = Field(default=3 * 1024 * 1024, ge=1024, description="Largest accepted request body.")
+    max_body_bytes: int = Field(
+        default=3 * 1024 * 1024, ge=1024, description="Largest accepted request body."
+    )
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
 
@@ -51,10 +53,12 @@ class Settings(BaseSettings):
     # --- authentication / authorization ------------------------------------------------------
     requestheader_client_ca_file: Path | None = Field(
         default=None,
-        description="Front-proxy CA bundle; read from kube-system/extension-apiserver-authentication when unset.",
+        description="Front-proxy CA bundle; "
+        "read from kube-system/extension-apiserver-authentication when unset.",
     )
     requestheader_allowed_names: list[str] | None = Field(
-        default=None, description="Allowed front-proxy client CNs; from the configmap when unset (empty = any)."
+        default=None,
+        description="Allowed front-proxy client CNs; from the configmap when unset (empty = any).",
     )
     requestheader_username_headers: list[str] | None = None
     requestheader_group_headers: list[str] | None = None
@@ -76,16 +80,23 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="Fallback poll of the change log (SQLite, lost notifications)."
     )
     changelog_retention_seconds: float = Field(default=900.0, gt=0)
-    changelog_min_entries: int = Field(default=1000, ge=0, description="Entries always kept after compaction.")
+    changelog_min_entries: int = Field(
+        default=1000, ge=0, description="Entries always kept after compaction."
+    )
     compaction_interval_seconds: float = Field(default=60.0, gt=0)
-    list_default_limit: int = Field(default=0, ge=0, description="0 = unlimited when the client sends no limit.")
+    list_default_limit: int = Field(
+        default=0, ge=0, description="0 = unlimited when the client sends no limit."
+    )
 
     # --- registration ---------------------------------------------------------------------------
-    register_apiservice: bool = Field(default=False, description="Create/refresh the APIService + Service at start.")
+    register_apiservice: bool = Field(
+        default=False, description="Create/refresh the APIService + Service at start."
+    )
     service_name: str = "kube-bind-backend"
     service_namespace: str = "kube-bind"
     service_external_name: str | None = Field(
-        default=None, description="Make the Service an ExternalName (e.g. `localhost` for out-of-cluster use)."
+        default=None,
+        description="Make the Service an ExternalName (e.g. `localhost` for out-of-cluster use).",
     )
     service_port: int = Field(default=443, ge=1, le=65535)
     apiservice_ca_file: Path | None = Field(default=None, description="CA bundle put into the APIService.")

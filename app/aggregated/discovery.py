@@ -72,7 +72,12 @@ def api_resource_list(kinds: tuple[resources.ResourceInfo, ...]) -> dict[str, An
                     "verbs": STATUS_VERBS,
                 }
             )
-    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": constants.API_VERSION, "resources": out}
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": constants.API_VERSION,
+        "resources": out,
+    }
 
 
 def aggregated_discovery(kinds: tuple[resources.ResourceInfo, ...], version: str = "v2") -> dict[str, Any]:
@@ -90,7 +95,9 @@ def aggregated_discovery(kinds: tuple[resources.ResourceInfo, ...], version: str
         if info.short_names:
             entry["shortNames"] = list(info.short_names)
         if info.status_subresource:
-            entry["subresources"] = [{"subresource": "status", "responseKind": kind_ref, "verbs": STATUS_VERBS}]
+            entry["subresources"] = [
+                {"subresource": "status", "responseKind": kind_ref, "verbs": STATUS_VERBS}
+            ]
         res.append(entry)
     return {
         "kind": "APIGroupDiscoveryList",

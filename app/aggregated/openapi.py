@@ -35,15 +35,24 @@ def _meta_definitions(ref_prefix: str) -> dict[str, Any]:
             "properties": {
                 "name": {**_STR, "description": "Name must be unique within a namespace."},
                 "generateName": {**_STR, "description": "Optional prefix used to generate a unique name."},
-                "namespace": {**_STR, "description": "Namespace defines the space within which each name must be unique."},
+                "namespace": {
+                    **_STR,
+                    "description": "Namespace defines the space within which each name must be unique.",
+                },
                 "uid": _STR,
                 "resourceVersion": _STR,
                 "generation": {"type": "integer", "format": "int64"},
                 "creationTimestamp": {**_STR, "format": "date-time"},
                 "deletionTimestamp": {**_STR, "format": "date-time"},
                 "deletionGracePeriodSeconds": {"type": "integer", "format": "int64"},
-                "labels": {**_STR_MAP, "description": "Map of string keys and values to organize and select objects."},
-                "annotations": {**_STR_MAP, "description": "Unstructured key value map set by external tools."},
+                "labels": {
+                    **_STR_MAP,
+                    "description": "Map of string keys and values to organize and select objects.",
+                },
+                "annotations": {
+                    **_STR_MAP,
+                    "description": "Unstructured key value map set by external tools.",
+                },
                 "finalizers": {"type": "array", "items": _STR},
                 "ownerReferences": {"type": "array", "items": _ANY_OBJ},
                 "managedFields": {"type": "array", "items": _ANY_OBJ},
@@ -87,10 +96,14 @@ def _schemas(kinds: tuple[resources.ResourceInfo, ...], ref_prefix: str) -> dict
             is_list = "items" in props
             props["metadata"] = {"$ref": f"{ref_prefix}{LIST_META if is_list else OBJECT_META}"}
             if not is_list:
-                props["metadata"] = {
-                    "description": "Standard object's metadata.",
-                    "allOf": [{"$ref": f"{ref_prefix}{OBJECT_META}"}],
-                } if ref_prefix.startswith("#/components") else {"$ref": f"{ref_prefix}{OBJECT_META}"}
+                props["metadata"] = (
+                    {
+                        "description": "Standard object's metadata.",
+                        "allOf": [{"$ref": f"{ref_prefix}{OBJECT_META}"}],
+                    }
+                    if ref_prefix.startswith("#/components")
+                    else {"$ref": f"{ref_prefix}{OBJECT_META}"}
+                )
         items = props.get("items")
         if isinstance(items, dict) and isinstance(items.get("items"), dict) and "$ref" in items["items"]:
             items["items"]["$ref"] = items["items"]["$ref"].replace("#/definitions/", ref_prefix)
@@ -104,7 +117,9 @@ def _paths(kinds: tuple[resources.ResourceInfo, ...], ref_prefix: str, v3: bool)
     for info in kinds:
         gvk = {"group": constants.GROUP, "version": constants.VERSION, "kind": info.kind}
         base = f"/apis/{constants.GROUP}/{constants.VERSION}"
-        coll = f"{base}/namespaces/{{namespace}}/{info.plural}" if info.namespaced else f"{base}/{info.plural}"
+        coll = (
+            f"{base}/namespaces/{{namespace}}/{info.plural}" if info.namespaced else f"{base}/{info.plural}"
+        )
         item = f"{coll}/{{name}}"
 
         def resp(ref: str) -> dict[str, Any]:

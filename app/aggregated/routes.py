@@ -34,7 +34,9 @@ BASE = f"/apis/{constants.GROUP}/{constants.VERSION}"
 _JSON = "application/json"
 
 
-def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None, media: str = _JSON) -> Response:
+def _json(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None, media: str = _JSON
+) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type=media, headers=headers)
 
 
@@ -72,7 +74,10 @@ def _decode(raw: bytes, content_type: str) -> Any:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise errors.BadRequest(f"the request body is not valid JSON: {exc}") from exc
-    raise errors.UnsupportedMediaType(f'the body of the request was in an unknown format - accepted media types include: "{_JSON}", "application/yaml"')
+    raise errors.UnsupportedMediaType(
+        "the body of the request was in an unknown format - "
+        f'accepted media types include: "{_JSON}", "application/yaml"'
+    )
 
 
 def _write_options(request: Request) -> WriteOptions:
@@ -125,7 +130,9 @@ def _list_options(request: Request, rest: RestStore, namespace: str | None) -> L
 
 
 class _Target:
-    def __init__(self, rest: RestStore, namespace: str | None, name: str | None, sub: str | None, watch: bool) -> None:
+    def __init__(
+        self, rest: RestStore, namespace: str | None, name: str | None, sub: str | None, watch: bool
+    ) -> None:
         self.rest = rest
         self.namespace = namespace
         self.name = name
@@ -200,7 +207,9 @@ def build_router() -> APIRouter:
         if version is not None:
             media = discovery.AGGREGATED_V2 if version == "v2" else discovery.AGGREGATED_V2BETA1
             kinds = tuple(r.info for r in backend.rest.values())
-            return _json(discovery.aggregated_discovery(kinds, version), media=media, headers={"Vary": "Accept"})
+            return _json(
+                discovery.aggregated_discovery(kinds, version), media=media, headers={"Vary": "Accept"}
+            )
         return _json(discovery.api_group_list(), headers={"Vary": "Accept"})
 
     @router.get(f"/apis/{constants.GROUP}")
@@ -236,7 +245,10 @@ def build_router() -> APIRouter:
         backend = deps.get_backend(request)
         data = openapi.v3_group_document(tuple(r.info for r in backend.rest.values()))
         tag = openapi.etag(data)
-        headers = {"ETag": f'"{tag}"', "Cache-Control": "public, immutable" if request.query_params.get("hash") else "no-cache"}
+        headers = {
+            "ETag": f'"{tag}"',
+            "Cache-Control": "public, immutable" if request.query_params.get("hash") else "no-cache",
+        }
         if request.headers.get("if-none-match", "").strip('"') == tag:
             return Response(status_code=304, headers=headers)
         return Response(data, media_type=_JSON, headers=headers)
@@ -303,13 +315,22 @@ async def _dispatch(request: Request, backend: deps.Backend, target: _Target, ve
         meta: dict[str, Any] = {"resourceVersion": str(result.resource_version)}
         if result.continue_token:
             meta["continue"] = result.continue_token
-        return _json({"apiVersion": rest.info.api_version, "kind": rest.info.list_kind, "metadata": meta, "items": result.items})
+        return _json(
+            {
+                "apiVersion": rest.info.api_version,
+                "kind": rest.info.list_kind,
+                "metadata": meta,
+                "items": result.items,
+            }
+        )
     if verb == "watch":
         opts = _list_options(request, rest, target.namespace)
         if target.name:
             from app.registry.rest import FieldSelector
 
-            opts.field_selector = FieldSelector((*opts.field_selector.requirements, ("metadata.name", "=", target.name)))
+            opts.field_selector = FieldSelector(
+                (*opts.field_selector.requirements, ("metadata.name", "=", target.name))
+            )
         send_initial = _bool_param(request, "sendInitialEvents")
         if send_initial is not None and opts.resource_version_match != "NotOlderThan":
             raise errors.Invalid(
@@ -323,7 +344,7 @@ async def _dispatch(request: Request, backend: deps.Backend, target: _Target, ve
             return Response(watch.encode("ERROR", exc.status()), media_type=_JSON)
         body = watch.stream(
             stream,
-            timeout=float(timeout) if timeout else 1800.0,
+            duration=float(timeout) if timeout else 1800.0,
             bookmarks=bool(_bool_param(request, "allowWatchBookmarks")),
             bookmark_interval=settings.watch_bookmark_interval_seconds,
             render=_render(request, rest),
@@ -335,7 +356,9 @@ async def _dispatch(request: Request, backend: deps.Backend, target: _Target, ve
         if target.name:
             raise errors.MethodNotAllowed("POST is not allowed on an individual object")
         opts_w = _write_options(request)
-        data = _decode(await _read_body(request, settings.max_body_bytes), request.headers.get("content-type", ""))
+        data = _decode(
+            await _read_body(request, settings.max_body_bytes), request.headers.get("content-type", "")
+        )
         if not isinstance(data, dict):
             raise errors.BadRequest("the request body must be a JSON object")
         obj = await rest.create(target.namespace, data, opts_w)
@@ -343,10 +366,14 @@ async def _dispatch(request: Request, backend: deps.Backend, target: _Target, ve
     if verb == "update":
         assert target.name is not None
         opts_w = _write_options(request)
-        data = _decode(await _read_body(request, settings.max_body_bytes), request.headers.get("content-type", ""))
+        data = _decode(
+            await _read_body(request, settings.max_body_bytes), request.headers.get("content-type", "")
+        )
         if not isinstance(data, dict):
             raise errors.BadRequest("the request body must be a JSON object")
-        obj = await rest.update(target.namespace, target.name, lambda _cur: data, opts_w, subresource=target.sub)
+        obj = await rest.update(
+            target.namespace, target.name, lambda _cur: data, opts_w, subresource=target.sub
+        )
         return _json(obj, headers=_warnings(opts_w))
     if verb == "patch":
         assert target.name is not None
@@ -359,7 +386,9 @@ async def _dispatch(request: Request, backend: deps.Backend, target: _Target, ve
     if verb == "deletecollection":
         del_opts = await _delete_options(request, settings.max_body_bytes)
         items = await rest.delete_collection(_list_options(request, rest, target.namespace), del_opts)
-        return _json({"apiVersion": rest.info.api_version, "kind": rest.info.list_kind, "metadata": {}, "items": items})
+        return _json(
+            {"apiVersion": rest.info.api_version, "kind": rest.info.list_kind, "metadata": {}, "items": items}
+        )
     raise errors.MethodNotAllowed(f"verb {verb} is not supported")
 
 
@@ -369,17 +398,22 @@ async def _patch(request: Request, backend: deps.Backend, target: _Target) -> Re
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == patch.STRATEGIC:
         raise errors.UnsupportedMediaType(
-            f'the body of the request was in an unknown format - accepted media types include: {", ".join(patch.SUPPORTED)}'
+            "the body of the request was in an unknown format - "
+            f"accepted media types include: {', '.join(patch.SUPPORTED)}"
         )
     if media not in patch.SUPPORTED:
         raise errors.UnsupportedMediaType(
-            f'the body of the request was in an unknown format - accepted media types include: {", ".join(patch.SUPPORTED)}'
+            "the body of the request was in an unknown format - "
+            f"accepted media types include: {', '.join(patch.SUPPORTED)}"
         )
     opts = _write_options(request)
     body = _decode(await _read_body(request, backend.settings.max_body_bytes), media)
     if media == patch.APPLY:
         if not request.query_params.get("fieldManager"):
-            raise errors.BadRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch')
+            raise errors.BadRequest(
+                'PatchOptions.meta.k8s.io "" is invalid: '
+                "fieldManager: Required value: is required for apply patch"
+            )
         if not isinstance(body, dict):
             raise errors.BadRequest("an apply patch must be an object")
         try:
@@ -397,7 +431,9 @@ async def _patch(request: Request, backend: deps.Backend, target: _Target) -> Re
         except errors.NotFound:
             if target.sub:
                 raise
-            return _json(await rest.create(target.namespace, dict(body), opts), status=201, headers=_warnings(opts))
+            return _json(
+                await rest.create(target.namespace, dict(body), opts), status=201, headers=_warnings(opts)
+            )
 
     def transform(current: dict[str, Any]) -> dict[str, Any]:
         if media == patch.JSON_PATCH:

@@ -24,7 +24,9 @@ _NAME_COLUMN = {
     "priority": 0,
 }
 
-_SEGMENT = re.compile(r"""\.((?:\\\.|[^.\[])+)|\[\*\]|\[(\d+)\]|\[\?\(@\.([\w.]+)\s*==\s*["']([^"']*)["']\)\]""")
+_SEGMENT = re.compile(
+    r"""\.((?:\\\.|[^.\[])+)|\[\*\]|\[(\d+)\]|\[\?\(@\.([\w.]+)\s*==\s*["']([^"']*)["']\)\]"""
+)
 
 
 def _tokens(path: str) -> list[tuple[str, Any]]:
@@ -147,7 +149,11 @@ def _row_object(obj: dict[str, Any], include: str) -> dict[str, Any] | None:
         return None
     if include == "Object":
         return obj
-    return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata") or {}}
+    return {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata") or {},
+    }
 
 
 def row(info: resources.ResourceInfo, obj: dict[str, Any], include: str, now: datetime) -> dict[str, Any]:

@@ -28,14 +28,14 @@ def encode(event_type: str, obj: dict[str, Any]) -> bytes:
 async def stream(
     watch: WatchStream,
     *,
-    timeout: float,
+    duration: float,
     bookmarks: bool,
     bookmark_interval: float,
     render: Callable[[dict[str, Any]], dict[str, Any]],
     metrics: Metrics,
     resource: str,
 ) -> AsyncIterator[bytes]:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + duration
     metrics.watchers.labels(resource).inc()
     try:
         for ev in watch.initial_events():

@@ -87,7 +87,9 @@ class SubjectAccessReviewer:
             body={"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": spec},
         )
         status = review.get("status") or {}
-        decision = Decision(bool(status.get("allowed")) and not status.get("denied"), str(status.get("reason") or ""))
+        decision = Decision(
+            bool(status.get("allowed")) and not status.get("denied"), str(status.get("reason") or "")
+        )
         if len(self._cache) > 50000:
             self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
         self._cache[key] = (now + (self._ttl if decision.allowed else self._deny_ttl), decision)

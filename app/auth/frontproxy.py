@@ -147,7 +147,9 @@ class FrontProxyAuthenticator:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("frontproxy: refreshing %s/%s failed error=%r", CONFIGMAP_NAMESPACE, CONFIGMAP_NAME, exc)
+                log.warning(
+                    "frontproxy: refreshing %s/%s failed error=%r", CONFIGMAP_NAMESPACE, CONFIGMAP_NAME, exc
+                )
 
     def has_identity_headers(self, headers: dict[str, list[str]]) -> bool:
         cfg = self.config
@@ -217,7 +219,10 @@ def _verified(der: bytes, cas: list[x509.Certificate]) -> x509.Certificate | Non
         return None
     try:
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-        if ExtendedKeyUsageOID.CLIENT_AUTH not in eku and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in eku:
+        if (
+            ExtendedKeyUsageOID.CLIENT_AUTH not in eku
+            and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in eku
+        ):
             return None
     except x509.ExtensionNotFound:
         pass

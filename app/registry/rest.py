@@ -19,6 +19,8 @@ does for a CRD:
 
 from __future__ import annotations
 
+import builtins
+
 import asyncio
 import copy
 import logging
@@ -29,10 +31,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from app.registry.strategy import Strategy
 from app.storage import errors
 from app.storage.changefeed import ChangeFeed, Subscription
 from app.storage.objects import DELETE, ListResult, ObjectStore, WriteResult
-from app.registry.strategy import Strategy
 from kubebind.apis import constants, validation
 from kubebind.apis.v1alpha2 import format_time
 from kubebind.kube.selectors import LabelSelector
@@ -86,7 +88,9 @@ class FieldSelector:
                 raise errors.BadRequest(f'invalid field selector "{text}": {part!r} is not <field>=<value>')
             key = key.strip()
             if key not in allowed:
-                raise errors.BadRequest(f'"{key}" is not a known field selector: only "{", ".join(sorted(allowed))}"')
+                raise errors.BadRequest(
+                    f'"{key}" is not a known field selector: only "{", ".join(sorted(allowed))}"'
+                )
             reqs.append((key, op, value.strip()))
         return cls(tuple(reqs))
 
@@ -223,7 +227,7 @@ class RestStore:
     def _check_type(self, body: dict[str, Any]) -> None:
         api_version = body.get("apiVersion")
         kind = body.get("kind")
-        if api_version and api_version != self.info.api_version or kind and kind != self.info.kind:
+        if (api_version and api_version != self.info.api_version) or (kind and kind != self.info.kind):
             raise errors.BadRequest(
                 f"the API version in the data ({api_version}) / kind ({kind}) does not match the expected "
                 f"{self.info.api_version} {self.info.kind}"
@@ -262,7 +266,9 @@ class RestStore:
             continue_token=opts.continue_token,
         )
         if opts.field_selector.requirements:
-            items = [i for i in result.items if opts.field_selector.matches(self.strategy.selectable_fields(i))]
+            items = [
+                i for i in result.items if opts.field_selector.matches(self.strategy.selectable_fields(i))
+            ]
             result = ListResult(items, result.resource_version, result.continue_token, result.remaining)
         return result
 
@@ -322,7 +328,9 @@ class RestStore:
         self._check_type(body)
         self._check_body_identity(body, namespace if self.info.namespaced else None, None)
         if self.info.namespaced and not namespace:
-            raise errors.BadRequest(f"{self.info.kind} is namespaced: create it under /namespaces/<namespace>/")
+            raise errors.BadRequest(
+                f"{self.info.kind} is namespaced: create it under /namespaces/<namespace>/"
+            )
         self._unknown(body, opts)
         meta = _meta(body)
         generate = not meta.get("name") and meta.get("generateName")
@@ -346,7 +354,9 @@ class RestStore:
                     raise errors.AlreadyExists.of(self.resource, name, constants.GROUP)
                 return obj
 
-            def fn(current: dict[str, Any] | None, obj: dict[str, Any] = obj, name: str = name) -> dict[str, Any]:
+            def fn(
+                current: dict[str, Any] | None, obj: dict[str, Any] = obj, name: str = name
+            ) -> dict[str, Any]:
                 if current is not None:
                     raise errors.AlreadyExists.of(self.resource, name, constants.GROUP)
                 return obj
@@ -395,7 +405,9 @@ class RestStore:
             if req_rv:
                 if str(req_rv) != str(cur_meta.get("resourceVersion")):
                     raise self._conflict(
-                        name, "the object has been modified; please apply your changes to the latest version and try again"
+                        name,
+                        "the object has been modified; "
+                        "please apply your changes to the latest version and try again",
                     )
             elif require_resource_version:
                 raise _invalid(
@@ -413,7 +425,9 @@ class RestStore:
             req_uid = req_meta.get("uid")
             if req_uid and req_uid != cur_meta.get("uid"):
                 raise self._conflict(
-                    name, f"Precondition failed: UID in precondition: {req_uid}, UID in object meta: {cur_meta.get('uid')}"
+                    name,
+                    f"Precondition failed: UID in precondition: {req_uid}, "
+                    f"UID in object meta: {cur_meta.get('uid')}",
                 )
             self._unknown(requested, opts)
             if subresource == "status":
@@ -436,7 +450,8 @@ class RestStore:
                             validation.FieldError(
                                 validation.ErrorType.FORBIDDEN,
                                 "metadata.finalizers",
-                                f"no new finalizers can be added if the object is being deleted, found new finalizers {sorted(added)}",
+                                "no new finalizers can be added if the object is being deleted, "
+                                f"found new finalizers {sorted(added)}",
                             )
                         ],
                     )
@@ -467,7 +482,9 @@ class RestStore:
 
     # -- delete --------------------------------------------------------------------------------
 
-    async def delete(self, namespace: str | None, name: str, opts: DeleteOptions) -> tuple[dict[str, Any], bool]:
+    async def delete(
+        self, namespace: str | None, name: str, opts: DeleteOptions
+    ) -> tuple[dict[str, Any], bool]:
         """Delete or mark for deletion; returns (object, deleted-now)."""
         ns = self._ns(namespace)
         policy = opts.propagation_policy
@@ -493,13 +510,15 @@ class RestStore:
             if opts.precondition_uid and opts.precondition_uid != meta.get("uid"):
                 raise self._conflict(
                     name,
-                    f"Precondition failed: UID in precondition: {opts.precondition_uid}, UID in object meta: {meta.get('uid')}",
+                    f"Precondition failed: UID in precondition: {opts.precondition_uid}, "
+                    f"UID in object meta: {meta.get('uid')}",
                 )
             if opts.precondition_rv and opts.precondition_rv != meta.get("resourceVersion"):
                 raise self._conflict(
                     name,
                     "the ResourceVersion in the precondition "
-                    f"({opts.precondition_rv}) does not match the ResourceVersion in record ({meta.get('resourceVersion')}). "
+                    f"({opts.precondition_rv}) does not match the ResourceVersion in record "
+                    f"({meta.get('resourceVersion')}). "
                     "The object might have been modified",
                 )
             finalizers = list(meta.get("finalizers") or [])
@@ -545,9 +564,13 @@ class RestStore:
 
     async def delete_collection(
         self, opts: ListOptions, delete_opts: DeleteOptions
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         page = await self.list(
-            ListOptions(namespace=opts.namespace, label_selector=opts.label_selector, field_selector=opts.field_selector)
+            ListOptions(
+                namespace=opts.namespace,
+                label_selector=opts.label_selector,
+                field_selector=opts.field_selector,
+            )
         )
         out: list[dict[str, Any]] = []
         for item in page.items:
@@ -593,9 +616,9 @@ class WatchStream:
     def bookmark(self) -> dict[str, Any]:
         return self._rest.bookmark(self._sub.position)
 
-    async def next(self, timeout: float) -> WatchEvent | None | bool:
+    async def next(self, wait: float) -> WatchEvent | bool | None:
         """The next matching event; ``False`` on timeout, ``None`` when the feed closed the watch."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + wait
         while True:
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
@@ -683,7 +706,12 @@ class GarbageCollector:
             page = await self._store.list(resource)
             for obj in page.items:
                 meta = obj.get("metadata") or {}
-                uids[str(meta.get("uid"))] = (resource, str(meta.get("namespace") or ""), str(meta.get("name")), obj)
+                uids[str(meta.get("uid"))] = (
+                    resource,
+                    str(meta.get("namespace") or ""),
+                    str(meta.get("name")),
+                    obj,
+                )
                 objects.append((resource, obj))
         for resource, obj in objects:
             meta = obj.get("metadata") or {}
@@ -700,7 +728,9 @@ class GarbageCollector:
                 deleting_foreground = owner_meta.get("deletionTimestamp") and FINALIZER_FOREGROUND in (
                     owner_meta.get("finalizers") or []
                 )
-                orphaning = owner_meta.get("deletionTimestamp") and FINALIZER_ORPHAN in (owner_meta.get("finalizers") or [])
+                orphaning = owner_meta.get("deletionTimestamp") and FINALIZER_ORPHAN in (
+                    owner_meta.get("finalizers") or []
+                )
                 if deleting_foreground:
                     continue
                 if orphaning:
@@ -725,7 +755,9 @@ class GarbageCollector:
             finalizers = list(meta.get("finalizers") or [])
             uid = str(meta.get("uid"))
             dependents = [
-                o for _r, o in objects if uid in [str(x.get("uid")) for x in (o.get("metadata") or {}).get("ownerReferences") or []]
+                o
+                for _r, o in objects
+                if uid in [str(x.get("uid")) for x in (o.get("metadata") or {}).get("ownerReferences") or []]
             ]
             remove: set[str] = set()
             if FINALIZER_FOREGROUND in finalizers and not dependents:

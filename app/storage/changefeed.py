@@ -97,9 +97,7 @@ class Subscription:
             if rows[0].resource_version != self.position + 1:
                 _, compacted = await store.current_revision()
                 if self.position < compacted:
-                    raise errors.Gone(
-                        f"too old resource version: {self.position} ({compacted + 1})"
-                    )
+                    raise errors.Gone(f"too old resource version: {self.position} ({compacted + 1})")
             for row in rows:
                 if row.resource_version > self._feed.position:
                     break
@@ -126,10 +124,10 @@ class Subscription:
             return None
         return event
 
-    async def get(self, timeout: float) -> ChangeEvent | None | bool:
+    async def get(self, wait: float) -> ChangeEvent | bool | None:
         """Next event; ``False`` on timeout; ``None`` when the subscription was closed."""
         try:
-            return await asyncio.wait_for(self._queue.get(), timeout)
+            return await asyncio.wait_for(self._queue.get(), wait)
         except TimeoutError:
             return False
 
@@ -217,7 +215,11 @@ class ChangeFeed:
             if rows[0].resource_version != self.position + 1:
                 _, compacted = await self.store.current_revision()
                 if self.position < compacted:
-                    log.warning("changefeed: fell behind compaction position=%s compacted=%s", self.position, compacted)
+                    log.warning(
+                        "changefeed: fell behind compaction position=%s compacted=%s",
+                        self.position,
+                        compacted,
+                    )
                     for sub in list(self._subscribers):
                         sub.gone = True
                         sub._close()

@@ -36,7 +36,9 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             conn.exec_driver_sql("BEGIN")
 
         return engine
-    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
 
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:

@@ -21,6 +21,8 @@ Contract (what the registry relies on):
 
 from __future__ import annotations
 
+import builtins
+
 import base64
 import binascii
 import time
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
-from sqlalchemy import Row, and_, delete, func, or_, select, text, tuple_, update
+from sqlalchemy import Row, and_, false, insert, delete, func, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.storage import errors
@@ -149,7 +151,9 @@ class ObjectStore:
             data = (
                 await conn.execute(
                     select(ObjectRow.data).where(
-                        ObjectRow.resource == resource, ObjectRow.namespace == namespace, ObjectRow.name == name
+                        ObjectRow.resource == resource,
+                        ObjectRow.namespace == namespace,
+                        ObjectRow.name == name,
                     )
                 )
             ).scalar_one_or_none()
@@ -211,7 +215,7 @@ class ObjectStore:
         token = encode_continue(list_rv, *last_key) if more and last_key is not None else None
         return ListResult(items=items, resource_version=list_rv, continue_token=token, remaining=None)
 
-    async def find_dependents(self, owner_uid: str) -> list[tuple[str, str, str]]:
+    async def find_dependents(self, owner_uid: str) -> builtins.list[tuple[str, str, str]]:
         """(resource, namespace, name) of every object with an ownerReference to ``owner_uid``."""
         async with self._engine.connect() as conn:
             rows = (
@@ -230,7 +234,7 @@ class ObjectStore:
 
     # -- change log -------------------------------------------------------------------------------
 
-    async def changes_since(self, after_rv: int, *, limit: int = 1000) -> list[Row[Any]]:
+    async def changes_since(self, after_rv: int, *, limit: int = 1000) -> builtins.list[Row[Any]]:
         """Change-log rows after ``after_rv`` in order (columns of ``kb_changes`` as attributes)."""
         table = ChangeRow.__table__
         async with self._engine.connect() as conn:
@@ -317,7 +321,7 @@ class ObjectStore:
                     data = dumps(final)
                     if existing is None:
                         await conn.execute(
-                            ObjectRow.__table__.insert().values(
+                            insert(ObjectRow).values(
                                 resource=resource,
                                 namespace=namespace,
                                 name=name,
@@ -339,7 +343,7 @@ class ObjectStore:
                         assert current is not None
                         prev_labels = dumps((current.get("metadata") or {}).get("labels") or {})
                 await conn.execute(
-                    ChangeRow.__table__.insert().values(
+                    insert(ChangeRow).values(
                         resource_version=rv,
                         resource=resource,
                         namespace=namespace,
@@ -351,21 +355,25 @@ class ObjectStore:
                     )
                 )
                 if self._postgres:
-                    await conn.execute(text("SELECT pg_notify(:ch, :rv)"), {"ch": NOTIFY_CHANNEL, "rv": str(rv)})
+                    await conn.execute(
+                        text("SELECT pg_notify(:ch, :rv)"), {"ch": NOTIFY_CHANNEL, "rv": str(rv)}
+                    )
         return final, event, int(rv)
 
     async def keys(
         self, resource: str, *, namespace: str | None = None, names: Sequence[str] | None = None
-    ) -> list[tuple[str, str]]:
+    ) -> builtins.list[tuple[str, str]]:
         conds: list[Any] = [ObjectRow.resource == resource]
         if namespace is not None:
             conds.append(ObjectRow.namespace == namespace)
         if names is not None:
-            conds.append(or_(*(ObjectRow.name == n for n in names)) if names else and_(False))
+            conds.append(or_(*(ObjectRow.name == n for n in names)) if names else false())
         async with self._engine.connect() as conn:
             rows = (
                 await conn.execute(
-                    select(ObjectRow.namespace, ObjectRow.name).where(*conds).order_by(ObjectRow.namespace, ObjectRow.name)
+                    select(ObjectRow.namespace, ObjectRow.name)
+                    .where(*conds)
+                    .order_by(ObjectRow.namespace, ObjectRow.name)
                 )
             ).all()
         return [(str(r[0]), str(r[1])) for r in rows]

@@ -77,9 +77,14 @@ class KubeBindBackend:
         """Admin kubeconfig of the provider (reaches the backend through aggregation)."""
         return self.provider.kubeconfig
 
-    def direct_client(self, port: int | None = None, *, cert: tuple[Path, Path] | None = None, **kw: Any) -> httpx.Client:
+    def direct_client(
+        self, port: int | None = None, *, cert: tuple[Path, Path] | None = None, **kw: Any
+    ) -> httpx.Client:
         return httpx.Client(
-            base_url=f"https://127.0.0.1:{port or self.port}", verify=client_context(self.ca_file, cert), timeout=30, **kw
+            base_url=f"https://127.0.0.1:{port or self.port}",
+            verify=client_context(self.ca_file, cert),
+            timeout=30,
+            **kw,
         )
 
     def provider_client(self, **kw: Any) -> httpx.Client:
@@ -190,7 +195,11 @@ class KubeBindBackend:
         """Another backend process on the same database (direct access only); returns its port."""
         assert self.database_url is not None
         port = free_port()
-        self.replicas.append(self._spawn(f"kube-bind-backend-replica{len(self.replicas) + 1}", self.database_url, port, extra_env))
+        self.replicas.append(
+            self._spawn(
+                f"kube-bind-backend-replica{len(self.replicas) + 1}", self.database_url, port, extra_env
+            )
+        )
         return port
 
     def log_tail(self) -> str:

@@ -84,12 +84,21 @@ def test_bad_input(kube_bind_backend: KubeBindBackend) -> None:
         _status(c.post(TEMPLATES, json=_template(name)), 409, "AlreadyExists")
         _status(c.get(f"{TEMPLATES}/does-not-exist"), 404, "NotFound")
         _status(c.get(f"{GROUP_VERSION}/nonsense"), 404, "NotFound")
-        _status(c.get(f"{TEMPLATES}?labelSelector=a%20in%20(", ), 400, "BadRequest")
+        _status(
+            c.get(
+                f"{TEMPLATES}?labelSelector=a%20in%20(",
+            ),
+            400,
+            "BadRequest",
+        )
         _status(c.get(f"{TEMPLATES}?fieldSelector=spec.scope%3DCluster"), 400, "BadRequest")
         # JSON patch with a failing test op: nothing is written.
         jp = c.patch(
             f"{TEMPLATES}/{name}",
-            json=[{"op": "test", "path": "/spec/scope", "value": "Cluster"}, {"op": "remove", "path": "/spec"}],
+            json=[
+                {"op": "test", "path": "/spec/scope", "value": "Cluster"},
+                {"op": "remove", "path": "/spec"},
+            ],
             headers={"Content-Type": "application/json-patch+json"},
         )
         _status(jp, 422, "Invalid")
@@ -121,8 +130,11 @@ def test_immutable_and_name_rules(kube_bind_backend: KubeBindBackend) -> None:
             headers={"Content-Type": "application/merge-patch+json"},
         )
         _status(merge, 422, "Invalid")
-        assert c.get(f"{base}/apiserviceexportrequests/req").json()["metadata"]["resourceVersion"] == r.json()["metadata"]["resourceVersion"]
-        binding = {
+        assert (
+            c.get(f"{base}/apiserviceexportrequests/req").json()["metadata"]["resourceVersion"]
+            == r.json()["metadata"]["resourceVersion"]
+        )
+        binding: dict[str, Any] = {
             "apiVersion": "kube-bind.io/v1alpha2",
             "kind": "ClusterBinding",
             "metadata": {"name": "not-cluster"},

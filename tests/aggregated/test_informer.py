@@ -49,18 +49,21 @@ class Informer:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                with self._factory() as c, c.stream(
-                    "GET",
-                    COLLECTIONS,
-                    params={
-                        "watch": "true",
-                        "resourceVersion": self.rv,
-                        "allowWatchBookmarks": "true",
-                        "labelSelector": self._selector,
-                        "timeoutSeconds": "5",
-                    },
-                    timeout=httpx.Timeout(30, read=10),
-                ) as r:
+                with (
+                    self._factory() as c,
+                    c.stream(
+                        "GET",
+                        COLLECTIONS,
+                        params={
+                            "watch": "true",
+                            "resourceVersion": self.rv,
+                            "allowWatchBookmarks": "true",
+                            "labelSelector": self._selector,
+                            "timeoutSeconds": "5",
+                        },
+                        timeout=httpx.Timeout(30, read=10),
+                    ) as r,
+                ):
                     if r.status_code != 200:
                         time.sleep(0.2)
                         continue
@@ -99,7 +102,9 @@ def test_exactly_once_across_restart(kube_bind_backend: KubeBindBackend) -> None
             for i in range(5):
                 r = c.post(COLLECTIONS, json=_collection(f"c-{label}-{i}", label))
                 assert r.status_code == 201, r.text
-                expected.append(("ADDED", r.json()["metadata"]["name"], r.json()["metadata"]["resourceVersion"]))
+                expected.append(
+                    ("ADDED", r.json()["metadata"]["name"], r.json()["metadata"]["resourceVersion"])
+                )
         kube_bind_backend.restart()
         with kube_bind_backend.provider_client() as c:
             for i in range(5):
@@ -109,7 +114,9 @@ def test_exactly_once_across_restart(kube_bind_backend: KubeBindBackend) -> None
                     headers={"Content-Type": "application/merge-patch+json"},
                 )
                 assert r.status_code == 200, r.text
-                expected.append(("MODIFIED", r.json()["metadata"]["name"], r.json()["metadata"]["resourceVersion"]))
+                expected.append(
+                    ("MODIFIED", r.json()["metadata"]["name"], r.json()["metadata"]["resourceVersion"])
+                )
             r = c.delete(f"{COLLECTIONS}/c-{label}-0")
             assert r.status_code == 200
             expected.append(("DELETED", f"c-{label}-0", r.json()["metadata"]["resourceVersion"]))
@@ -131,8 +138,12 @@ def test_watch_sees_writes_through_another_replica(kube_bind_backend: KubeBindBa
             for i in range(5):
                 r = other.post(COLLECTIONS, json=_collection(f"r-{label}-{i}", label))
                 assert r.status_code == 201, r.text
-                expected.append(("ADDED", r.json()["metadata"]["name"], r.json()["metadata"]["resourceVersion"]))
-        wait_for(lambda: len(informer.events) >= len(expected), timeout=30, what="events from the other replica")
+                expected.append(
+                    ("ADDED", r.json()["metadata"]["name"], r.json()["metadata"]["resourceVersion"])
+                )
+        wait_for(
+            lambda: len(informer.events) >= len(expected), timeout=30, what="events from the other replica"
+        )
         time.sleep(0.5)
     finally:
         informer.stop()

@@ -25,7 +25,11 @@ def _template(name: str) -> dict[str, object]:
             "scope": "Namespaced",
             "resources": [{"group": "wildwest.dev", "resource": "cowboys", "versions": ["v1alpha1"]}],
             "permissionClaims": [
-                {"group": "", "resource": "secrets", "selector": {"labelSelector": {"matchLabels": {"app": "cowboy"}}}}
+                {
+                    "group": "",
+                    "resource": "secrets",
+                    "selector": {"labelSelector": {"matchLabels": {"app": "cowboy"}}},
+                }
             ],
         },
     }
@@ -70,8 +74,17 @@ def test_get_watch_sees_added_modified_deleted(kube_bind_backend: KubeBindBacken
     provider = kube_bind_backend.provider
     name = f"watched-{uuid.uuid4().hex[:6]}"
     proc = subprocess.Popen(
-        [kubectl_binary(), f"--kubeconfig={provider.kubeconfig}", "get", "apiserviceexporttemplates", "-w",
-         "--output-watch-events", "-o", "json", "--request-timeout=60s"],
+        [
+            kubectl_binary(),
+            f"--kubeconfig={provider.kubeconfig}",
+            "get",
+            "apiserviceexporttemplates",
+            "-w",
+            "--output-watch-events",
+            "-o",
+            "json",
+            "--request-timeout=60s",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -105,6 +118,7 @@ def test_explain_and_discovery(kube_bind_backend: KubeBindBackend) -> None:
     provider = kube_bind_backend.provider
     resources = provider.kubectl("api-resources", "--api-group=kube-bind.io", "-o", "wide").stdout
     assert "boundschemas" in resources and "bs" in resources and "kube-bindings" in resources
+
     # kube-apiserver downloads the aggregated OpenAPI asynchronously after the APIService appears.
     def explained() -> str | None:
         out = provider.kubectl("explain", "apiserviceexporttemplates.spec", check=False)

@@ -43,20 +43,32 @@ def test_namespaced_role_allows_only_its_namespace(kube_bind_backend: KubeBindBa
             ns_a,
             {
                 "metadata": {"name": "exports-reader"},
-                "rules": [{"apiGroups": ["kube-bind.io"], "resources": ["apiserviceexports"], "verbs": ["get", "list"]}],
+                "rules": [
+                    {
+                        "apiGroups": ["kube-bind.io"],
+                        "resources": ["apiserviceexports"],
+                        "verbs": ["get", "list"],
+                    }
+                ],
             },
         )
         rbac.create_namespaced_role_binding(
             ns_a,
             {
                 "metadata": {"name": "reader"},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "exports-reader"},
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "Role",
+                    "name": "exports-reader",
+                },
                 "subjects": [{"kind": "ServiceAccount", "name": "reader", "namespace": ns_a}],
             },
         )
         token = provider.create_token(ns_a, "reader", seconds=600)
         headers = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=provider.url, verify=client_context(provider.ca_file), headers=headers, timeout=30) as sa:
+        with httpx.Client(
+            base_url=provider.url, verify=client_context(provider.ca_file), headers=headers, timeout=30
+        ) as sa:
 
             def can_list() -> bool:
                 return sa.get(f"{GROUP_VERSION}/namespaces/{ns_a}/apiserviceexports").status_code == 200
@@ -67,7 +79,10 @@ def test_namespaced_role_allows_only_its_namespace(kube_bind_backend: KubeBindBa
             denied = sa.get(f"{GROUP_VERSION}/namespaces/{ns_b}/apiserviceexports")
             assert denied.status_code == 403 and denied.json()["reason"] == "Forbidden"
             assert sa.get(f"{GROUP_VERSION}/apiserviceexports").status_code == 403
-            assert sa.post(f"{GROUP_VERSION}/namespaces/{ns_a}/apiserviceexports", json=_export("x")).status_code == 403
+            assert (
+                sa.post(f"{GROUP_VERSION}/namespaces/{ns_a}/apiserviceexports", json=_export("x")).status_code
+                == 403
+            )
         # The same token straight at the backend: TokenReview + SubjectAccessReview, same answers.
         with kube_bind_backend.direct_client(headers=headers) as direct:
             assert direct.get(f"{GROUP_VERSION}/namespaces/{ns_a}/apiserviceexports").status_code == 200
@@ -99,6 +114,9 @@ def test_unprivileged_user_forbidden_by_backend_sar(kube_bind_backend: KubeBindB
     with kube_bind_backend.direct_client(cert=kube_bind_backend.front_proxy_client) as proxy:
         r = proxy.get(
             f"{GROUP_VERSION}/apiserviceexporttemplates",
-            headers={"X-Remote-User": f"nobody-{uuid.uuid4().hex[:6]}", "X-Remote-Group": "system:authenticated"},
+            headers={
+                "X-Remote-User": f"nobody-{uuid.uuid4().hex[:6]}",
+                "X-Remote-Group": "system:authenticated",
+            },
         )
     assert r.status_code == 403 and r.json()["reason"] == "Forbidden", r.text

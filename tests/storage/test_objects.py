@@ -15,6 +15,13 @@ from app.storage.objects import DELETE, ObjectStore
 from app.storage.rows import Base
 
 
+def _fresh(name: str) -> Any:
+    def fn(_cur: dict[str, Any] | None) -> dict[str, Any]:
+        return {"metadata": {"name": name}}
+
+    return fn
+
+
 async def _tables(eng: Any) -> set[str]:
     async with eng.connect() as conn:
         return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
@@ -48,7 +55,9 @@ async def test_store_versions_changes_and_compaction(database_url: str) -> None:
     try:
         start, _ = await store.current_revision()
         sub = await feed.subscribe("things", start)
-        r1 = await store.guaranteed_update("things", "ns", "a", lambda cur: {"metadata": {"name": "a", "uid": "1"}})
+        r1 = await store.guaranteed_update(
+            "things", "ns", "a", lambda cur: {"metadata": {"name": "a", "uid": "1"}}
+        )
         assert r1 is not None and r1.type == "ADDED"
         with pytest.raises(errors.AlreadyExists):
 
@@ -59,8 +68,8 @@ async def test_store_versions_changes_and_compaction(database_url: str) -> None:
 
             await store.guaranteed_update("things", "ns", "a", exists)
         # a no-op write does not bump the version
-        assert await store.guaranteed_update("things", "ns", "a", lambda cur: cur) is None
-        r2 = await store.guaranteed_update("things", "ns", "a", lambda cur: {**cur, "spec": {"x": 1}})
+        assert await store.guaranteed_update("things", "ns", "a", lambda cur: dict(cur or {})) is None
+        r2 = await store.guaranteed_update("things", "ns", "a", lambda cur: {**(cur or {}), "spec": {"x": 1}})
         r3 = await store.guaranteed_update("things", "ns", "a", lambda cur: DELETE)
         assert r2 is not None and r3 is not None
         assert r1.resource_version < r2.resource_version < r3.resource_version
@@ -68,15 +77,16 @@ async def test_store_versions_changes_and_compaction(database_url: str) -> None:
         for _ in range(3):
             ev = await sub.get(5)
             assert ev not in (None, False)
-            seen.append((ev.type, ev.resource_version))  # type: ignore[union-attr]
-        assert seen == [("ADDED", r1.resource_version), ("MODIFIED", r2.resource_version), ("DELETED", r3.resource_version)]
+            seen.append((ev.type, ev.resource_version))
+        assert seen == [
+            ("ADDED", r1.resource_version),
+            ("MODIFIED", r2.resource_version),
+            ("DELETED", r3.resource_version),
+        ]
         sub.close()
         # concurrent writers get distinct, gap-free versions
         results = await asyncio.gather(
-            *(
-                store.guaranteed_update("things", "ns", f"n{i}", lambda cur, i=i: {"metadata": {"name": f"n{i}"}})
-                for i in range(20)
-            )
+            *(store.guaranteed_update("things", "ns", f"n{i}", _fresh(f"n{i}")) for i in range(20))
         )
         versions = sorted(r.resource_version for r in results if r is not None)
         assert versions == list(range(versions[0], versions[0] + 20))
