@@ -336,3 +336,7 @@ def cli(argv: list[str] | None = None) -> None:
     except migrate.SchemaOutdated as exc:
         sys.stderr.write(f"kube-bind-backend: {exc}\n")
         raise SystemExit(1) from exc
+
+
+if __name__ == "__main__":
+    cli()
