@@ -343,7 +343,8 @@ class ObjectStore:
             elif existing is None:
                 event, doc = "ADDED", result
                 obj_sql = (
-                    "INSERT INTO kb_objects (resource, namespace, name, uid, resource_version, owner_uids, data) "
+                    "INSERT INTO kb_objects "
+                    "(resource, namespace, name, uid, resource_version, owner_uids, data) "
                     "SELECT :resource, :namespace, :name, :uid, doc.current, :owner_uids, doc.data FROM doc "
                     "ON CONFLICT ON CONSTRAINT uq_kb_objects_key DO NOTHING RETURNING id"
                 )
