@@ -32,6 +32,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from app import deps, registration, serving
 from app.aggregated import routes, status
+from app.aggregated.admission import NamespaceLifecycle
 from app.auth.authorizer import SubjectAccessReviewer
 from app.auth.frontproxy import FrontProxyAuthenticator, RequestHeaderConfig, config_from_configmap
 from app.auth.tokenreview import TokenAuthenticator
@@ -144,6 +145,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
                 provider=client,
                 registry=reg,
                 metrics=Metrics(reg),
+                namespaces=NamespaceLifecycle(client),
                 extras={"ssl_context": ctx},
             )
             app.state.backend = backend

@@ -367,6 +367,8 @@ async def _dispatch(request: Request, backend: deps.Backend, target: _Target, ve
         )
         if not isinstance(data, dict):
             raise errors.BadRequest("the request body must be a JSON object")
+        if rest.info.namespaced and target.namespace:
+            await backend.namespaces.admit_create(target.namespace)
         obj = await rest.create(target.namespace, data, opts_w)
         return _json(obj, status=201, headers=_warnings(opts_w))
     if verb == "update":
@@ -437,6 +439,8 @@ async def _patch(request: Request, backend: deps.Backend, target: _Target) -> Re
         except errors.NotFound:
             if target.sub:
                 raise
+            if rest.info.namespaced and target.namespace:
+                await backend.namespaces.admit_create(target.namespace)
             return _json(
                 await rest.create(target.namespace, dict(body), opts), status=201, headers=_warnings(opts)
             )
