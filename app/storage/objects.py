@@ -234,6 +234,36 @@ class ObjectStore:
             ).all()
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
+    async def gc_candidates(self) -> builtins.list[tuple[str, dict[str, Any]]]:
+        """(resource, object) of every object with owner references or a deletionTimestamp."""
+        async with self._reader.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(ObjectRow.resource, ObjectRow.data).where(
+                        or_(ObjectRow.owner_uids != "", ObjectRow.data.contains('"deletionTimestamp"'))
+                    )
+                )
+            ).all()
+        return [(str(r[0]), loads(r[1])) for r in rows]
+
+    async def by_uids(self, uids: set[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """uid -> (resource, object) for those of ``uids`` that exist."""
+        out: dict[str, tuple[str, dict[str, Any]]] = {}
+        ordered = sorted(uids)
+        async with self._reader.connect() as conn:
+            for i in range(0, len(ordered), 500):
+                chunk = ordered[i : i + 500]
+                rows = (
+                    await conn.execute(
+                        select(ObjectRow.uid, ObjectRow.resource, ObjectRow.data).where(
+                            ObjectRow.uid.in_(chunk)
+                        )
+                    )
+                ).all()
+                for uid, resource, data in rows:
+                    out[str(uid)] = (str(resource), loads(data))
+        return out
+
     async def namespaces_in_use(self) -> set[str]:
         async with self._reader.connect() as conn:
             rows = (await conn.execute(select(ObjectRow.namespace).distinct())).scalars().all()
