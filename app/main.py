@@ -247,6 +247,12 @@ async def _tls_client_cas(settings: Settings) -> bytes:
 
 async def run(settings: Settings, *, started: asyncio.Event | None = None) -> None:
     """Serve until cancelled or signalled."""
+    if not settings.migrate_on_start:
+        engine = engines.create_engine(settings.database_url)
+        try:
+            await migrate.ensure_schema(engine, migrate=False)  # a clear error before serving
+        finally:
+            await engine.dispose()
     app = create_app(settings)
     ctx = None
     if settings.tls_enabled:
