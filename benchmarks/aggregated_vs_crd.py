@@ -33,14 +33,14 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kubebind.apis import openapi  # noqa: E402
-from kubebind.localcluster import pki  # noqa: E402
-from kubebind.localcluster.cluster import ClusterPair  # noqa: E402
-from kubebind.localcluster.ports import free_port  # noqa: E402
-from kubebind.localcluster.postgres import Postgres  # noqa: E402
-from kubebind.localcluster.process import ManagedProcess  # noqa: E402
-from kubebind.localcluster.tls import client_context  # noqa: E402
-from tests.harness import Cluster, wait_for  # noqa: E402
+from kubebind.apis import openapi
+from kubebind.localcluster import pki
+from kubebind.localcluster.cluster import ClusterPair
+from kubebind.localcluster.ports import free_port
+from kubebind.localcluster.postgres import Postgres
+from kubebind.localcluster.process import ManagedProcess
+from kubebind.localcluster.tls import client_context
+from tests.harness import Cluster, wait_for
 
 CRD_GROUP = "crd.kube-bind.io"
 KIND = "Collection"
@@ -103,7 +103,12 @@ async def watch_latency(client_factory: Any, p: Path_, watchers: int, events: in
 
     async def one(client: httpx.AsyncClient) -> None:
         nonlocal ready
-        params = {"watch": "true", "resourceVersion": rv, "labelSelector": f"wl={run}", "timeoutSeconds": "120"}
+        params = {
+            "watch": "true",
+            "resourceVersion": rv,
+            "labelSelector": f"wl={run}",
+            "timeoutSeconds": "120",
+        }
         async with client.stream("GET", p.base, params=params, timeout=httpx.Timeout(130)) as r:
             ready += 1
             got = 0
@@ -123,7 +128,7 @@ async def watch_latency(client_factory: Any, p: Path_, watchers: int, events: in
 
     clients = [client_factory() for _ in range(10)]
     tasks = [asyncio.create_task(one(clients[i % 10])) for i in range(watchers)]
-    while ready < watchers:
+    while ready < watchers:  # noqa: ASYNC110 - a counter of opened streams, polled briefly
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.5)
     writer = client_factory()
@@ -182,8 +187,13 @@ async def main_async(args: argparse.Namespace) -> None:
             db_url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
         ca = pki.create_ca(work, "bench-ca", "bench-ca")
         serving = pki.issue_cert(
-            ca, work, "backend", "backend", dns_names=("kube-bind-backend.kube-system.svc", "localhost"),
-            ip_addresses=("127.0.0.1",), server=True,
+            ca,
+            work,
+            "backend",
+            "backend",
+            dns_names=("kube-bind-backend.kube-system.svc", "localhost"),
+            ip_addresses=("127.0.0.1",),
+            server=True,
         )
         port = free_port()
         env = dict(os.environ)
@@ -198,8 +208,16 @@ async def main_async(args: argparse.Namespace) -> None:
             }
         )
         backend = ManagedProcess(
-            "kube-bind-backend", [sys.executable, "-m", "app.main"], work / "backend.log", env=env,
-            cwd=Path(__file__).resolve().parents[1],
+            "kube-bind-backend",
+            [
+                sys.executable,
+                *(["-m", "cProfile", "-o", args.profile] if args.profile else []),
+                "-m",
+                "app.main",
+            ],
+            work / "backend.log",
+            env=env,
+            cwd=Path(__file__).resolve().parents[1],  # noqa: ASYNC240 - once, at start-up
         ).start()
         provider.apply(
             [
@@ -214,7 +232,9 @@ async def main_async(args: argparse.Namespace) -> None:
                     "kind": "APIService",
                     "metadata": {"name": "v1alpha2.kube-bind.io"},
                     "spec": {
-                        "group": "kube-bind.io", "version": "v1alpha2", "groupPriorityMinimum": 1000,
+                        "group": "kube-bind.io",
+                        "version": "v1alpha2",
+                        "groupPriorityMinimum": 1000,
                         "versionPriority": 15,
                         "service": {"name": "kube-bind-backend", "namespace": "kube-system", "port": port},
                         "caBundle": base64.b64encode(ca.cert_pem()).decode(),
@@ -227,14 +247,18 @@ async def main_async(args: argparse.Namespace) -> None:
         crd["spec"]["group"] = CRD_GROUP
         provider.kubectl("apply", "-f", "-", input=yaml.safe_dump(crd))
         provider.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{PLURAL}.{CRD_GROUP}")
-        verify = client_context(local.ca_file, (local.apiserver.pki.admin.cert, local.apiserver.pki.admin.key))
+        verify = client_context(
+            local.ca_file, (local.apiserver.pki.admin.cert, local.apiserver.pki.admin.key)
+        )
 
         def factory() -> httpx.AsyncClient:
-            return httpx.AsyncClient(base_url=provider.url, verify=verify, timeout=120,
-                                     limits=httpx.Limits(max_connections=200))
+            return httpx.AsyncClient(
+                base_url=provider.url, verify=verify, timeout=120, limits=httpx.Limits(max_connections=200)
+            )
 
         def ok() -> bool:
-            backend.check_alive()  # type: ignore[union-attr]
+            assert backend is not None
+            backend.check_alive()
             with httpx.Client(base_url=provider.url, verify=verify) as c:
                 return c.get("/apis/kube-bind.io/v1alpha2/collections").status_code == 200
 
@@ -259,14 +283,22 @@ async def main_async(args: argparse.Namespace) -> None:
         row("get p50", pct(c["get"], 50), pct(g["get"], 50), "ms")
         row("get p99", pct(c["get"], 99), pct(g["get"], 99), "ms")
         for size in sizes:
-            row(f"list {size} p50 (n={g[f'list_{size}'][1]})", pct(c[f"list_{size}"][0], 50), pct(g[f"list_{size}"][0], 50), "ms")
+            row(
+                f"list {size} p50 (n={g[f'list_{size}'][1]})",
+                pct(c[f"list_{size}"][0], 50),
+                pct(g[f"list_{size}"][0], 50),
+                "ms",
+            )
             row(f"list {size} p99", pct(c[f"list_{size}"][0], 99), pct(g[f"list_{size}"][0], 99), "ms")
         row("create/s, 8 clients (higher=better)", c["create_per_s"], g["create_per_s"], "/s")
         row("watch delivery p50, 100 watchers", pct(c["watch"], 50), pct(g["watch"], 50), "ms")
         row("watch delivery p99, 100 watchers", pct(c["watch"], 99), pct(g["watch"], 99), "ms")
         print(f"{'backend RSS':34} {'':>12} {rss:>10.1f}MiB")
-        print(f"watch events measured: crd={len(c['watch'])} aggregated={len(g['watch'])}; "
-              f"create p50 not shown (throughput instead); mean get aggregated={statistics.mean(g['get']):.2f} ms")
+        print(
+            f"watch events measured: crd={len(c['watch'])} aggregated={len(g['watch'])}; "
+            "create p50 not shown (throughput instead); "
+            f"mean get aggregated={statistics.mean(g['get']):.2f} ms"
+        )
     finally:
         if backend is not None:
             backend.stop()
@@ -276,9 +308,12 @@ async def main_async(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--quick", action="store_true", help="1,000 objects only, fewer samples")
+    parser.add_argument("--profile", help="write a cProfile of the backend to this file")
     asyncio.run(main_async(parser.parse_args()))
 
 
