@@ -21,6 +21,7 @@ import logging
 import os
 import ssl
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -253,11 +254,19 @@ async def run(settings: Settings, *, started: asyncio.Event | None = None) -> No
             await migrate.ensure_schema(engine, migrate=False)  # a clear error before serving
         finally:
             await engine.dispose()
+    if not settings.tls_enabled:
+        # TLS is not optional (the aggregator only speaks HTTPS, and bearer tokens must not cross
+        # the network in clear text): without a configured certificate, make a self-signed one.
+        directory = Path(tempfile.mkdtemp(prefix="kube-bind-backend-tls-"))
+        cert, key = serving.self_signed(settings, directory)
+        update: dict[str, Any] = {"tls_cert_file": cert, "tls_key_file": key}
+        if settings.apiservice_ca_file is None:
+            update["apiservice_ca_file"] = cert
+        settings = settings.model_copy(update=update)
+        log.warning("no serving certificate configured: using a self-signed one path=%s", cert)
     app = create_app(settings)
-    ctx = None
-    if settings.tls_enabled:
-        ctx = serving.ssl_context(settings, await _tls_client_cas(settings))
-        app.state.ssl_context = ctx
+    ctx = serving.ssl_context(settings, await _tls_client_cas(settings))
+    app.state.ssl_context = ctx
     server = serving.build_server(app, settings, ctx)
     await serving.serve(server, started)
 

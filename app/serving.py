@@ -13,10 +13,17 @@ the current bundle. Direct clients without a certificate use bearer tokens.
 from __future__ import annotations
 
 import asyncio
+import datetime
+import ipaddress
 import ssl
+from pathlib import Path
 from typing import Any
 
 import uvicorn
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.settings import Settings
@@ -74,3 +81,47 @@ async def serve(server: uvicorn.Server, started: asyncio.Event | None = None) ->
             await asyncio.sleep(0.02)
         started.set()
     await task
+
+
+def self_signed(settings: Settings, directory: Path) -> tuple[Path, Path]:
+    """A self-signed serving certificate for ``<service>.<namespace>.svc`` (and localhost).
+
+    Used when no certificate is configured, as kube-apiserver's own aggregated servers do: the
+    certificate doubles as the APIService ``caBundle``. Production deployments mount a real one.
+    """
+    key = ec.generate_private_key(ec.SECP256R1())
+    service = f"{settings.service_name}.{settings.service_namespace}.svc"
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, service)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName(service),
+                    x509.DNSName(f"{service}.cluster.local"),
+                    x509.DNSName("localhost"),
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                ]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = directory / "serving.crt", directory / "serving.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.touch(mode=0o600)
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
