@@ -34,7 +34,7 @@ from starlette.responses import PlainTextResponse, Response
 from app import deps, registration, serving
 from app.aggregated import routes, status
 from app.aggregated.admission import NamespaceLifecycle
-from app.auth.authorizer import SubjectAccessReviewer
+from app.auth.authorizer import Attributes, SubjectAccessReviewer
 from app.auth.frontproxy import FrontProxyAuthenticator, RequestHeaderConfig, config_from_configmap
 from app.auth.tokenreview import TokenAuthenticator
 from app.metrics import Metrics
@@ -198,6 +198,8 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
         backend = deps.get_backend(request)
+        user = await deps.authenticate(request)
+        await deps.authorize(request, user, Attributes(verb="get", path="/metrics"))
         return Response(generate_latest(backend.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -47,6 +47,14 @@ KIND = "Collection"
 PLURAL = "collections"
 
 
+def _profiled(path: str) -> str:
+    # uvicorn re-raises SIGTERM after its graceful shutdown; exit normally so cProfile writes.
+    return (
+        "import signal, sys, cProfile; signal.signal(signal.SIGTERM, lambda *a: sys.exit(0)); "
+        f"cProfile.run('from app.main import cli; cli()', {path!r})"
+    )
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -209,12 +217,9 @@ async def main_async(args: argparse.Namespace) -> None:
         )
         backend = ManagedProcess(
             "kube-bind-backend",
-            [
-                sys.executable,
-                *(["-m", "cProfile", "-o", args.profile] if args.profile else []),
-                "-m",
-                "app.main",
-            ],
+            [sys.executable, "-c", _profiled(args.profile)]
+            if args.profile
+            else [sys.executable, "-m", "app.main"],
             work / "backend.log",
             env=env,
             cwd=Path(__file__).resolve().parents[1],  # noqa: ASYNC240 - once, at start-up

@@ -12,6 +12,7 @@ Paths, verbs, query parameters and bodies follow kube-apiserver's REST conventio
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +30,8 @@ from app.registry.rest import DeleteOptions, ListOptions, RestStore, WriteOption
 from app.storage import errors
 from kubebind.apis import constants
 from kubebind.kube.selectors import LabelSelector
+
+log = logging.getLogger(__name__)
 
 BASE = f"/apis/{constants.GROUP}/{constants.VERSION}"
 _JSON = "application/json"
@@ -292,9 +295,21 @@ def build_router() -> APIRouter:
             code = exc.code
             raise
         finally:
+            elapsed = time.perf_counter() - started
             backend.metrics.requests.labels(verb, rest.resource, str(code)).inc()
             if verb != "watch":
-                backend.metrics.latency.labels(verb, rest.resource).observe(time.perf_counter() - started)
+                backend.metrics.latency.labels(verb, rest.resource).observe(elapsed)
+            if log.isEnabledFor(logging.DEBUG) or code >= 500:
+                log.log(
+                    logging.ERROR if code >= 500 else logging.DEBUG,
+                    "request verb=%s resource=%s namespace=%s name=%s code=%s ms=%.1f",
+                    verb,
+                    rest.resource,
+                    target.namespace or "",
+                    target.name or "",
+                    code,
+                    elapsed * 1000,
+                )
 
     return router
 

@@ -141,3 +141,14 @@ async def test_registration_manifests_are_accepted(kube_bind_registration: KubeB
     apiservice = applied[1]
     assert apiservice["metadata"]["name"] == registration.apiservice_name() == "v1alpha2.kube-bind.io"
     assert apiservice["spec"]["service"]["port"] == 8443
+
+
+def test_health_and_metrics(kube_bind_backend: KubeBindBackend) -> None:
+    with kube_bind_backend.direct_client() as c:
+        assert c.get("/healthz").text == "ok" and c.get("/readyz").status_code == 200
+        assert c.get("/metrics").status_code == 401  # metrics need a caller allowed to read them
+    with kube_bind_backend.direct_client(cert=kube_bind_backend.admin_cert) as admin:
+        assert admin.get(f"{GROUP_VERSION}/collections").status_code == 200
+        metrics = admin.get("/metrics").text
+    assert "kube_bind_apiserver_requests_total" in metrics
+    assert 'verb="list"' in metrics
