@@ -26,6 +26,7 @@ import base64
 import binascii
 import builtins
 import contextlib
+import re
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
-from sqlalchemy import Row, delete, false, func, or_, select, text, tuple_, update
+from sqlalchemy import Row, delete, false, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.storage import engine as engines
@@ -155,12 +156,15 @@ class ObjectStore:
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
     async def get(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
-        if not self._postgres:
-            async with self._engine.connect() as conn:
-                raw = await conn.get_raw_connection()
-                aio: Any = raw.driver_connection
-                found: str | None = await aio._execute(_sqlite_get, aio._conn, resource, namespace, name)
-            return loads(found) if found is not None else None
+        # Point reads bypass SQLAlchemy's statement machinery: they are the hottest path.
+        async with self._engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            if self._postgres:
+                found: str | None = await driver.fetchval(_PG_GET, resource, namespace, name)
+            else:
+                found = await driver._execute(_sqlite_get, driver._conn, resource, namespace, name)
+        return loads(found) if found is not None else None
         async with self._reader.connect() as conn:
             data = (
                 await conn.execute(
@@ -349,74 +353,73 @@ class ObjectStore:
         data-modifying CTE plus the commit: it bumps the counter, writes the object with the new
         version spliced into its JSON, appends the change-log row and sends the NOTIFY.
         """
-        async with self._engine.connect() as conn, conn.begin():
-            existing = (
-                await conn.execute(
-                    select(ObjectRow.id, ObjectRow.data)
-                    .where(
-                        ObjectRow.resource == resource,
-                        ObjectRow.namespace == namespace,
-                        ObjectRow.name == name,
-                    )
-                    .with_for_update()
-                )
-            ).one_or_none()
-            current = loads(existing[1]) if existing is not None else None
-            result = fn(current)
-            params: dict[str, Any] = {
-                "resource": resource,
-                "namespace": namespace,
-                "name": name,
-                "created": time.time(),
-                "channel": NOTIFY_CHANNEL,
-                "prev_labels": None,
-            }
-            if isinstance(result, _Delete):
-                if existing is None or current is None:
-                    raise errors.NotFound.of(resource, name, self._group)
-                event, doc = "DELETED", current
-                obj_sql = "DELETE FROM kb_objects WHERE id = :id RETURNING id"
-                params["id"] = existing[0]
-            elif existing is None:
-                event, doc = "ADDED", result
-                obj_sql = (
-                    "INSERT INTO kb_objects "
-                    "(resource, namespace, name, uid, resource_version, owner_uids, data) "
-                    "SELECT :resource, :namespace, :name, :uid, doc.current, :owner_uids, doc.data FROM doc "
-                    "ON CONFLICT ON CONSTRAINT uq_kb_objects_key DO NOTHING RETURNING id"
-                )
-                params["uid"] = str((result.get("metadata") or {}).get("uid") or "")
-                params["owner_uids"] = _owner_uids(result)
-            else:
-                if current is not None and result == current:
-                    raise _NoChange
-                assert current is not None
-                event, doc = "MODIFIED", result
-                obj_sql = (
-                    "UPDATE kb_objects SET resource_version = doc.current, owner_uids = :owner_uids, "
-                    "data = doc.data FROM doc WHERE kb_objects.id = :id RETURNING kb_objects.id"
-                )
-                params["id"] = existing[0]
-                params["owner_uids"] = _owner_uids(result)
-                params["prev_labels"] = dumps((current.get("metadata") or {}).get("labels") or {})
-            doc.setdefault("metadata", {})["resourceVersion"] = "0"
-            params["data"] = dumps(doc)
-            params["type"] = event
-            sql = text(
-                "WITH rev AS (UPDATE kb_revision SET current = current + 1 WHERE id = 1 RETURNING current), "
-                "doc AS (SELECT current, CAST(jsonb_set(CAST(:data AS jsonb), '{metadata,resourceVersion}', "
-                "to_jsonb(CAST(current AS text))) AS text) AS data FROM rev), "
-                f"obj AS ({obj_sql}), "
-                "ch AS (INSERT INTO kb_changes (resource_version, resource, namespace, name, type, data, "
-                "prev_labels, created_at) SELECT doc.current, :resource, :namespace, :name, :type, doc.data, "
-                ":prev_labels, :created FROM doc WHERE EXISTS (SELECT 1 FROM obj)) "
-                "SELECT doc.current, doc.data, (SELECT count(*) FROM obj) AS written, "
-                "pg_notify(:channel, CAST(doc.current AS text)) FROM doc"
+        async with self._engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            pg: Any = raw.driver_connection  # asyncpg: one round trip per statement, no ORM layer
+            async with pg.transaction():
+                return await self._write_postgres_txn(pg, resource, namespace, name, fn)
+
+    async def _write_postgres_txn(
+        self, pg: Any, resource: str, namespace: str, name: str, fn: UpdateFn
+    ) -> tuple[dict[str, Any], str, int]:
+        existing = await pg.fetchrow(_PG_GET_FOR_UPDATE, resource, namespace, name)
+        current = loads(existing[1]) if existing is not None else None
+        result = fn(current)
+        params: dict[str, Any] = {
+            "resource": resource,
+            "namespace": namespace,
+            "name": name,
+            "created": time.time(),
+            "channel": NOTIFY_CHANNEL,
+            "prev_labels": None,
+        }
+        if isinstance(result, _Delete):
+            if existing is None or current is None:
+                raise errors.NotFound.of(resource, name, self._group)
+            event, doc = "DELETED", current
+            obj_sql = "DELETE FROM kb_objects WHERE id = :id RETURNING id"
+            params["id"] = existing[0]
+        elif existing is None:
+            event, doc = "ADDED", result
+            obj_sql = (
+                "INSERT INTO kb_objects "
+                "(resource, namespace, name, uid, resource_version, owner_uids, data) "
+                "SELECT :resource, :namespace, :name, :uid, doc.current, :owner_uids, doc.data FROM doc "
+                "ON CONFLICT ON CONSTRAINT uq_kb_objects_key DO NOTHING RETURNING id"
             )
-            row = (await conn.execute(sql, params)).one()
-            if int(row[2]) == 0:
-                raise errors.AlreadyExists.of(resource, name, self._group)
-            final = loads(row[1])
+            params["uid"] = str((result.get("metadata") or {}).get("uid") or "")
+            params["owner_uids"] = _owner_uids(result)
+        else:
+            if current is not None and result == current:
+                raise _NoChange
+            assert current is not None
+            event, doc = "MODIFIED", result
+            obj_sql = (
+                "UPDATE kb_objects SET resource_version = doc.current, owner_uids = :owner_uids, "
+                "data = doc.data FROM doc WHERE kb_objects.id = :id RETURNING kb_objects.id"
+            )
+            params["id"] = existing[0]
+            params["owner_uids"] = _owner_uids(result)
+            params["prev_labels"] = dumps((current.get("metadata") or {}).get("labels") or {})
+        doc.setdefault("metadata", {})["resourceVersion"] = "0"
+        params["data"] = dumps(doc)
+        params["type"] = event
+        sql = (
+            "WITH rev AS (UPDATE kb_revision SET current = current + 1 WHERE id = 1 RETURNING current), "
+            "doc AS (SELECT current, CAST(jsonb_set(CAST(:data AS jsonb), '{metadata,resourceVersion}', "
+            "to_jsonb(CAST(current AS text))) AS text) AS data FROM rev), "
+            f"obj AS ({obj_sql}), "
+            "ch AS (INSERT INTO kb_changes (resource_version, resource, namespace, name, type, data, "
+            "prev_labels, created_at) SELECT doc.current, :resource, :namespace, :name, :type, doc.data, "
+            ":prev_labels, :created FROM doc WHERE EXISTS (SELECT 1 FROM obj)) "
+            "SELECT doc.current, doc.data, (SELECT count(*) FROM obj) AS written, "
+            "pg_notify(:channel, CAST(doc.current AS text)) FROM doc"
+        )
+        query, args = _positional(sql, params)
+        row = await pg.fetchrow(query, *args)
+        if int(row[2]) == 0:
+            raise errors.AlreadyExists.of(resource, name, self._group)
+        final = loads(row[1])
         return final, event, int(row[0])
 
     async def _write(
@@ -521,3 +524,26 @@ def _sqlite_get(db: sqlite3.Connection, resource: str, namespace: str, name: str
         (resource, namespace, name),
     ).fetchone()
     return str(row[0]) if row is not None else None
+
+
+_PG_GET = "SELECT data FROM kb_objects WHERE resource = $1 AND namespace = $2 AND name = $3"
+_PG_GET_FOR_UPDATE = (
+    "SELECT id, data FROM kb_objects WHERE resource = $1 AND namespace = $2 AND name = $3 FOR UPDATE"
+)
+_POSITIONAL_CACHE: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+def _positional(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
+    """``:name`` parameters to asyncpg's ``$n`` (cached per statement text)."""
+    cached = _POSITIONAL_CACHE.get(sql)
+    if cached is None:
+        names: list[str] = []
+
+        def number(m: re.Match[str]) -> str:
+            if m.group(1) not in names:
+                names.append(m.group(1))
+            return f"${names.index(m.group(1)) + 1}"
+
+        cached = (re.sub(r"(?<!:):(\w+)", number, sql), tuple(names))
+        _POSITIONAL_CACHE[sql] = cached
+    return cached[0], [params[n] for n in cached[1]]
