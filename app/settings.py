@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     authorization_deny_cache_ttl_seconds: float = Field(default=2.0, ge=0)
     authorization_always_allow_groups: list[str] = Field(
         default_factory=lambda: ["system:masters"],
-        description="Groups whose requests skip the SubjectAccessReview (kube-apiserver never restricts them).",
+        description="Groups whose requests skip the SubjectAccessReview (never restricted by RBAC).",
     )
     authenticate_direct_requests: bool = Field(
         default=True, description="Accept bearer tokens (TokenReview + SAR) on direct, non-proxied requests."
