@@ -31,10 +31,10 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import orjson
-from sqlalchemy import Row, delete, false, func, or_, select, tuple_, update
+from sqlalchemy import delete, false, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.storage import engine as engines
@@ -64,6 +64,19 @@ def dumps(obj: Any) -> str:
 
 def loads(data: str | bytes) -> Any:
     return orjson.loads(data)
+
+
+class ChangeRecord(NamedTuple):
+    """One ``kb_changes`` row."""
+
+    resource_version: int
+    resource: str
+    namespace: str
+    name: str
+    type: str
+    data: str
+    prev_labels: str | None
+    created_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,19 +295,16 @@ class ObjectStore:
 
     # -- change log -------------------------------------------------------------------------------
 
-    async def changes_since(self, after_rv: int, *, limit: int = 1000) -> builtins.list[Row[Any]]:
-        """Change-log rows after ``after_rv`` in order (columns of ``kb_changes`` as attributes)."""
-        table = ChangeRow.__table__
-        async with self._reader.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(table)
-                    .where(table.c.resource_version > after_rv)
-                    .order_by(table.c.resource_version)
-                    .limit(limit)
-                )
-            ).all()
-        return list(rows)
+    async def changes_since(self, after_rv: int, *, limit: int = 1000) -> builtins.list[ChangeRecord]:
+        """Change-log rows after ``after_rv``, in order (the change feed's hot path: raw driver)."""
+        async with self._engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            if self._postgres:
+                rows = await driver.fetch(_PG_CHANGES, after_rv, limit)
+            else:
+                rows = await driver._execute(_sqlite_changes, driver._conn, after_rv, limit)
+        return [ChangeRecord(*tuple(r)) for r in rows]
 
     async def compact(self, *, older_than_seconds: float, keep_min: int) -> int:
         """Drop change-log entries older than the retention, always keeping the newest ``keep_min``.
@@ -547,3 +557,17 @@ def _positional(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
         cached = (re.sub(r"(?<!:):(\w+)", number, sql), tuple(names))
         _POSITIONAL_CACHE[sql] = cached
     return cached[0], [params[n] for n in cached[1]]
+
+
+_CHANGE_COLUMNS = "resource_version, resource, namespace, name, type, data, prev_labels, created_at"
+_PG_CHANGES = (
+    f"SELECT {_CHANGE_COLUMNS} FROM kb_changes WHERE resource_version > $1 ORDER BY resource_version LIMIT $2"
+)
+
+
+def _sqlite_changes(db: sqlite3.Connection, after_rv: int, limit: int) -> builtins.list[tuple[Any, ...]]:
+    return db.execute(
+        f"SELECT {_CHANGE_COLUMNS} FROM kb_changes "
+        "WHERE resource_version > ? ORDER BY resource_version LIMIT ?",
+        (after_rv, limit),
+    ).fetchall()
