@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import yaml
 from fastapi import FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.requests import Request
@@ -306,6 +307,11 @@ def _parser() -> argparse.ArgumentParser:
         "--no-migrate", action="store_true", help="refuse to start on an outdated schema instead of migrating"
     )
     parser.add_argument("--migrate-only", action="store_true", help="run `alembic upgrade head` and exit")
+    parser.add_argument(
+        "--print-manifests",
+        action="store_true",
+        help="print the Service, APIService and RBAC manifests (YAML) for these settings and exit",
+    )
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING, ERROR")
     parser.add_argument("--log-format", choices=["text", "json"])
     return parser
@@ -337,6 +343,15 @@ def cli(argv: list[str] | None = None) -> None:
         values["migrate_on_start"] = False
     settings = Settings(**values)
     configure_logging(settings)
+    if args.print_manifests:
+        ca_file = settings.apiservice_ca_file or settings.tls_cert_file
+        if ca_file is None:
+            sys.stderr.write(
+                "kube-bind-backend: --print-manifests needs --apiservice-ca-file or --tls-cert-file\n"
+            )
+            raise SystemExit(2)
+        sys.stdout.write(yaml.safe_dump_all(registration.manifests(settings, Path(ca_file).read_bytes())))
+        return
     if args.migrate_only:
 
         async def _migrate() -> None:
