@@ -1,0 +1,573 @@
+"""The object store: current state, global resourceVersions, selectors, paging, guaranteed update.
+
+Contract (what the registry relies on):
+
+* Every write runs in one transaction that first increments ``kb_revision.current`` (row lock on
+  Postgres, the database write lock on SQLite). Writes are therefore serialised and commit in
+  resourceVersion order; the new version is written to the object and to a ``kb_changes`` row in
+  the same transaction, so the change log is complete and gap-free.
+* :meth:`ObjectStore.guaranteed_update` hands the current state (or ``None``) to a pure callback
+  inside that transaction; the callback returns the new object, :data:`DELETE`, or raises a
+  :class:`~app.storage.errors.StatusError`. Preconditions (resourceVersion, uid) checked there are
+  therefore race-free across replicas.
+* :meth:`ObjectStore.list` reads the revision and the rows in one snapshot (REPEATABLE READ on
+  Postgres, a ``BEGIN`` snapshot on SQLite), so a watch started from the returned version sees
+  every later change exactly once. Continue tokens carry that version and the last key; later
+  pages return current data and report the first page's version (so a following watch may
+  repeat a change, never miss one).
+* After commit, :class:`WriteListener` callbacks are invoked (the change feed wakes watchers) and,
+  on Postgres, ``pg_notify`` tells the other replicas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import builtins
+import contextlib
+import re
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, NamedTuple
+
+import orjson
+from sqlalchemy import delete, false, func, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.storage import engine as engines
+from app.storage import errors
+from app.storage.rows import ChangeRow, ObjectRow, RevisionRow
+from kubebind.kube.selectors import LabelSelector
+
+__all__ = ["DELETE", "NOTIFY_CHANNEL", "ListResult", "ObjectStore", "WriteResult", "dumps", "loads"]
+
+NOTIFY_CHANNEL: Final = "kube_bind_changes"
+
+
+class _Delete:
+    def __repr__(self) -> str:
+        return "DELETE"
+
+
+#: Returned by an update callback to delete the object.
+DELETE: Final = _Delete()
+
+UpdateFn = Callable[[dict[str, Any] | None], "dict[str, Any] | _Delete"]
+
+
+def dumps(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
+
+
+def loads(data: str | bytes) -> Any:
+    return orjson.loads(data)
+
+
+class ChangeRecord(NamedTuple):
+    """One ``kb_changes`` row."""
+
+    resource_version: int
+    resource: str
+    namespace: str
+    name: str
+    type: str
+    data: str
+    prev_labels: str | None
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    type: str  # ADDED | MODIFIED | DELETED
+    object: dict[str, Any]
+    resource_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListResult:
+    items: list[dict[str, Any]]
+    resource_version: int
+    continue_token: str | None
+    remaining: int | None
+
+
+def _owner_uids(obj: dict[str, Any]) -> str:
+    refs = (obj.get("metadata") or {}).get("ownerReferences") or []
+    return " ".join(str(r.get("uid")) for r in refs if isinstance(r, dict) and r.get("uid"))
+
+
+def encode_continue(rv: int, namespace: str, name: str) -> str:
+    raw = dumps({"v": "kb1", "rv": rv, "ns": namespace, "name": name})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_continue(token: str) -> tuple[int, str, str]:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        data = loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(data, dict) or data.get("v") != "kb1":
+            raise ValueError("unknown version")
+        return int(data["rv"]), str(data["ns"]), str(data["name"])
+    except (ValueError, KeyError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
+        raise errors.BadRequest(f"invalid continue token: {exc}") from exc
+
+
+class _NoChange(Exception):
+    """Raised inside the write transaction when the callback changed nothing (rolls back)."""
+
+
+WriteListener = Callable[[int], Awaitable[None] | None]
+
+
+class ObjectStore:
+    """See the module docstring. One per process, shared by every request."""
+
+    def __init__(self, engine: AsyncEngine, *, group: str) -> None:
+        self._engine = engine
+        self._group = group
+        self._postgres = engine.dialect.name == "postgresql"
+        self._reader = engines.reader(engine)
+        self._listeners: list[WriteListener] = []
+        # SQLite has one writer at a time; queueing writers here avoids its busy-wait back-off.
+        self._write_lock: asyncio.Lock | None = None if self._postgres else asyncio.Lock()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    @property
+    def is_postgres(self) -> bool:
+        return self._postgres
+
+    def add_write_listener(self, listener: WriteListener) -> None:
+        self._listeners.append(listener)
+
+    async def _notify(self, rv: int) -> None:
+        for listener in self._listeners:
+            result = listener(rv)
+            if result is not None:
+                await result
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    async def _snapshot(self) -> AsyncConnection:
+        conn = await self._engine.connect()
+        if self._postgres:
+            await conn.execution_options(isolation_level="REPEATABLE READ")
+        else:
+            await conn.execution_options(**{engines.TRANSACTION_OPTION: True})
+        await conn.begin()
+        return conn
+
+    async def current_revision(self) -> tuple[int, int]:
+        """(current resourceVersion, compacted-through resourceVersion)."""
+        async with self._reader.connect() as conn:
+            row = (await conn.execute(select(RevisionRow.current, RevisionRow.compacted))).one_or_none()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def get(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
+        # Point reads bypass SQLAlchemy's statement machinery: they are the hottest path.
+        async with self._engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            if self._postgres:
+                found: str | None = await driver.fetchval(_PG_GET, resource, namespace, name)
+            else:
+                found = await driver._execute(_sqlite_get, driver._conn, resource, namespace, name)
+        return loads(found) if found is not None else None
+        async with self._reader.connect() as conn:
+            data = (
+                await conn.execute(
+                    select(ObjectRow.data).where(
+                        ObjectRow.resource == resource,
+                        ObjectRow.namespace == namespace,
+                        ObjectRow.name == name,
+                    )
+                )
+            ).scalar_one_or_none()
+        return loads(data) if data is not None else None
+
+    async def list(
+        self,
+        resource: str,
+        *,
+        namespace: str | None = None,
+        name: str | None = None,
+        label_selector: LabelSelector | None = None,
+        limit: int = 0,
+        continue_token: str | None = None,
+        batch: int = 500,
+    ) -> ListResult:
+        """Objects of ``resource`` (optionally in one namespace / with one name), ordered by key."""
+        start: tuple[str, str] | None = None
+        token_rv: int | None = None
+        if continue_token:
+            token_rv, ns0, name0 = decode_continue(continue_token)
+            start = (ns0, name0)
+        conn = await self._snapshot()
+        try:
+            rev = (await conn.execute(select(RevisionRow.current))).scalar_one_or_none() or 0
+            conds: list[Any] = [ObjectRow.resource == resource]
+            if namespace is not None:
+                conds.append(ObjectRow.namespace == namespace)
+            if name is not None:
+                conds.append(ObjectRow.name == name)
+            items: list[dict[str, Any]] = []
+            last_key: tuple[str, str] | None = None
+            more = False
+            cursor = start
+            while True:
+                stmt = select(ObjectRow.namespace, ObjectRow.name, ObjectRow.data).where(*conds)
+                if cursor is not None:
+                    stmt = stmt.where(tuple_(ObjectRow.namespace, ObjectRow.name) > tuple_(*cursor))
+                stmt = stmt.order_by(ObjectRow.namespace, ObjectRow.name).limit(batch)
+                rows = (await conn.execute(stmt)).all()
+                for ns_, name_, data in rows:
+                    cursor = (ns_, name_)
+                    obj = loads(data)
+                    if label_selector is not None and not label_selector.matches(
+                        (obj.get("metadata") or {}).get("labels")
+                    ):
+                        continue
+                    if limit and len(items) >= limit:
+                        more = True
+                        break
+                    items.append(obj)
+                    last_key = (ns_, name_)
+                if more or len(rows) < batch:
+                    break
+        finally:
+            await conn.rollback()
+            await conn.close()
+        list_rv = token_rv if token_rv is not None else int(rev)
+        token = encode_continue(list_rv, *last_key) if more and last_key is not None else None
+        return ListResult(items=items, resource_version=list_rv, continue_token=token, remaining=None)
+
+    async def find_dependents(self, owner_uid: str) -> builtins.list[tuple[str, str, str]]:
+        """(resource, namespace, name) of every object with an ownerReference to ``owner_uid``."""
+        async with self._reader.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(ObjectRow.resource, ObjectRow.namespace, ObjectRow.name).where(
+                        ObjectRow.owner_uids.contains(owner_uid)
+                    )
+                )
+            ).all()
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    async def gc_candidates(self) -> builtins.list[tuple[str, dict[str, Any]]]:
+        """(resource, object) of every object with owner references or a deletionTimestamp."""
+        async with self._reader.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(ObjectRow.resource, ObjectRow.data).where(
+                        or_(ObjectRow.owner_uids != "", ObjectRow.data.contains('"deletionTimestamp"'))
+                    )
+                )
+            ).all()
+        return [(str(r[0]), loads(r[1])) for r in rows]
+
+    async def by_uids(self, uids: set[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """uid -> (resource, object) for those of ``uids`` that exist."""
+        out: dict[str, tuple[str, dict[str, Any]]] = {}
+        ordered = sorted(uids)
+        async with self._reader.connect() as conn:
+            for i in range(0, len(ordered), 500):
+                chunk = ordered[i : i + 500]
+                rows = (
+                    await conn.execute(
+                        select(ObjectRow.uid, ObjectRow.resource, ObjectRow.data).where(
+                            ObjectRow.uid.in_(chunk)
+                        )
+                    )
+                ).all()
+                for uid, resource, data in rows:
+                    out[str(uid)] = (str(resource), loads(data))
+        return out
+
+    async def namespaces_in_use(self) -> set[str]:
+        async with self._reader.connect() as conn:
+            rows = (await conn.execute(select(ObjectRow.namespace).distinct())).scalars().all()
+        return {str(r) for r in rows if r}
+
+    # -- change log -------------------------------------------------------------------------------
+
+    async def changes_since(self, after_rv: int, *, limit: int = 1000) -> builtins.list[ChangeRecord]:
+        """Change-log rows after ``after_rv``, in order (the change feed's hot path: raw driver)."""
+        async with self._engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection
+            if self._postgres:
+                rows = await driver.fetch(_PG_CHANGES, after_rv, limit)
+            else:
+                rows = await driver._execute(_sqlite_changes, driver._conn, after_rv, limit)
+        return [ChangeRecord(*tuple(r)) for r in rows]
+
+    async def compact(self, *, older_than_seconds: float, keep_min: int) -> int:
+        """Drop change-log entries older than the retention, always keeping the newest ``keep_min``.
+
+        Returns the new compacted-through resourceVersion; watches from below it get 410 Gone.
+        """
+        cutoff_time = time.time() - older_than_seconds
+        async with self._engine.connect() as raw, self._locked():
+            conn = await raw.execution_options(**{engines.TRANSACTION_OPTION: True})
+            await conn.begin()
+            current, compacted = (
+                await conn.execute(select(RevisionRow.current, RevisionRow.compacted))
+            ).one()
+            by_time = (
+                await conn.execute(
+                    select(func.max(ChangeRow.resource_version)).where(ChangeRow.created_at < cutoff_time)
+                )
+            ).scalar_one_or_none() or 0
+            target = min(int(by_time), int(current) - keep_min)
+            if target <= int(compacted):
+                await conn.rollback()
+                return int(compacted)
+            await conn.execute(delete(ChangeRow).where(ChangeRow.resource_version <= target))
+            await conn.execute(update(RevisionRow).where(RevisionRow.id == 1).values(compacted=target))
+            await conn.commit()
+        return target
+
+    def _locked(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    async def guaranteed_update(
+        self, resource: str, namespace: str, name: str, fn: UpdateFn
+    ) -> WriteResult | None:
+        """Read-modify-write one object atomically; see the module docstring.
+
+        Returns ``None`` when ``fn`` returned the current object unchanged (no write, no event).
+        """
+        try:
+            if self._postgres:
+                final, event, rv = await self._write_postgres(resource, namespace, name, fn)
+            else:
+                final, event, rv = await self._write(resource, namespace, name, fn)
+        except _NoChange:
+            return None
+        await self._notify(int(rv))
+        return WriteResult(type=event, object=final, resource_version=int(rv))
+
+    async def _write_postgres(
+        self, resource: str, namespace: str, name: str, fn: UpdateFn
+    ) -> tuple[dict[str, Any], str, int]:
+        """Postgres: lock the object row, run ``fn``, then one statement under the revision lock.
+
+        The revision row lock (which orders commits by resourceVersion) is held only for a single
+        data-modifying CTE plus the commit: it bumps the counter, writes the object with the new
+        version spliced into its JSON, appends the change-log row and sends the NOTIFY.
+        """
+        async with self._engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            pg: Any = raw.driver_connection  # asyncpg: one round trip per statement, no ORM layer
+            async with pg.transaction():
+                return await self._write_postgres_txn(pg, resource, namespace, name, fn)
+
+    async def _write_postgres_txn(
+        self, pg: Any, resource: str, namespace: str, name: str, fn: UpdateFn
+    ) -> tuple[dict[str, Any], str, int]:
+        existing = await pg.fetchrow(_PG_GET_FOR_UPDATE, resource, namespace, name)
+        current = loads(existing[1]) if existing is not None else None
+        result = fn(current)
+        params: dict[str, Any] = {
+            "resource": resource,
+            "namespace": namespace,
+            "name": name,
+            "created": time.time(),
+            "channel": NOTIFY_CHANNEL,
+            "prev_labels": None,
+        }
+        if isinstance(result, _Delete):
+            if existing is None or current is None:
+                raise errors.NotFound.of(resource, name, self._group)
+            event, doc = "DELETED", current
+            obj_sql = "DELETE FROM kb_objects WHERE id = :id RETURNING id"
+            params["id"] = existing[0]
+        elif existing is None:
+            event, doc = "ADDED", result
+            obj_sql = (
+                "INSERT INTO kb_objects "
+                "(resource, namespace, name, uid, resource_version, owner_uids, data) "
+                "SELECT :resource, :namespace, :name, :uid, doc.current, :owner_uids, doc.data FROM doc "
+                "ON CONFLICT ON CONSTRAINT uq_kb_objects_key DO NOTHING RETURNING id"
+            )
+            params["uid"] = str((result.get("metadata") or {}).get("uid") or "")
+            params["owner_uids"] = _owner_uids(result)
+        else:
+            if current is not None and result == current:
+                raise _NoChange
+            assert current is not None
+            event, doc = "MODIFIED", result
+            obj_sql = (
+                "UPDATE kb_objects SET resource_version = doc.current, owner_uids = :owner_uids, "
+                "data = doc.data FROM doc WHERE kb_objects.id = :id RETURNING kb_objects.id"
+            )
+            params["id"] = existing[0]
+            params["owner_uids"] = _owner_uids(result)
+            params["prev_labels"] = dumps((current.get("metadata") or {}).get("labels") or {})
+        doc.setdefault("metadata", {})["resourceVersion"] = "0"
+        params["data"] = dumps(doc)
+        params["type"] = event
+        sql = (
+            "WITH rev AS (UPDATE kb_revision SET current = current + 1 WHERE id = 1 RETURNING current), "
+            "doc AS (SELECT current, CAST(jsonb_set(CAST(:data AS jsonb), '{metadata,resourceVersion}', "
+            "to_jsonb(CAST(current AS text))) AS text) AS data FROM rev), "
+            f"obj AS ({obj_sql}), "
+            "ch AS (INSERT INTO kb_changes (resource_version, resource, namespace, name, type, data, "
+            "prev_labels, created_at) SELECT doc.current, :resource, :namespace, :name, :type, doc.data, "
+            ":prev_labels, :created FROM doc WHERE EXISTS (SELECT 1 FROM obj)) "
+            "SELECT doc.current, doc.data, (SELECT count(*) FROM obj) AS written, "
+            "pg_notify(:channel, CAST(doc.current AS text)) FROM doc"
+        )
+        query, args = _positional(sql, params)
+        row = await pg.fetchrow(query, *args)
+        if int(row[2]) == 0:
+            raise errors.AlreadyExists.of(resource, name, self._group)
+        final = loads(row[1])
+        return final, event, int(row[0])
+
+    async def _write(
+        self, resource: str, namespace: str, name: str, fn: UpdateFn
+    ) -> tuple[dict[str, Any], str, int]:
+        """SQLite: the whole transaction runs as one call on the driver's worker thread.
+
+        aiosqlite hands every statement to its thread and back; a write is six statements, so
+        running them together (one hand-off instead of six, under the in-process writer queue)
+        is what makes SQLite writes fast. ``fn`` is pure and runs on that thread too.
+        """
+        async with self._locked(), self._engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            aio: Any = raw.driver_connection
+            result: tuple[dict[str, Any], str, int] = await aio._execute(
+                _sqlite_transaction, aio._conn, resource, namespace, name, fn, self._group
+            )
+        return result
+
+    async def keys(
+        self, resource: str, *, namespace: str | None = None, names: Sequence[str] | None = None
+    ) -> builtins.list[tuple[str, str]]:
+        conds: list[Any] = [ObjectRow.resource == resource]
+        if namespace is not None:
+            conds.append(ObjectRow.namespace == namespace)
+        if names is not None:
+            conds.append(or_(*(ObjectRow.name == n for n in names)) if names else false())
+        async with self._reader.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(ObjectRow.namespace, ObjectRow.name)
+                    .where(*conds)
+                    .order_by(ObjectRow.namespace, ObjectRow.name)
+                )
+            ).all()
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+
+def _sqlite_transaction(
+    db: sqlite3.Connection, resource: str, namespace: str, name: str, fn: UpdateFn, group: str
+) -> tuple[dict[str, Any], str, int]:
+    """One write on the SQLite worker thread (see ``ObjectStore._write``): BEGIN IMMEDIATE … COMMIT."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        rv = int(
+            db.execute(
+                "UPDATE kb_revision SET current = current + 1 WHERE id = 1 RETURNING current"
+            ).fetchone()[0]
+        )
+        row = db.execute(
+            "SELECT id, data FROM kb_objects WHERE resource = ? AND namespace = ? AND name = ?",
+            (resource, namespace, name),
+        ).fetchone()
+        current = loads(row[1]) if row is not None else None
+        result = fn(current)
+        prev_labels: str | None = None
+        if isinstance(result, _Delete):
+            if row is None or current is None:
+                raise errors.NotFound.of(resource, name, group)
+            final = current
+            final.setdefault("metadata", {})["resourceVersion"] = str(rv)
+            db.execute("DELETE FROM kb_objects WHERE id = ?", (row[0],))
+            event = "DELETED"
+        else:
+            if current is not None and result == current:
+                raise _NoChange
+            final = result
+            meta = final.setdefault("metadata", {})
+            meta["resourceVersion"] = str(rv)
+            data = dumps(final)
+            if row is None:
+                db.execute(
+                    "INSERT INTO kb_objects "
+                    "(resource, namespace, name, uid, resource_version, owner_uids, data) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (resource, namespace, name, str(meta.get("uid") or ""), rv, _owner_uids(final), data),
+                )
+                event = "ADDED"
+            else:
+                db.execute(
+                    "UPDATE kb_objects SET resource_version = ?, owner_uids = ?, data = ? WHERE id = ?",
+                    (rv, _owner_uids(final), data, row[0]),
+                )
+                event = "MODIFIED"
+                assert current is not None
+                prev_labels = dumps((current.get("metadata") or {}).get("labels") or {})
+        db.execute(
+            "INSERT INTO kb_changes (resource_version, resource, namespace, name, type, data, prev_labels, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (rv, resource, namespace, name, event, dumps(final), prev_labels, time.time()),
+        )
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return final, event, rv
+
+
+def _sqlite_get(db: sqlite3.Connection, resource: str, namespace: str, name: str) -> str | None:
+    row = db.execute(
+        "SELECT data FROM kb_objects WHERE resource = ? AND namespace = ? AND name = ?",
+        (resource, namespace, name),
+    ).fetchone()
+    return str(row[0]) if row is not None else None
+
+
+_PG_GET = "SELECT data FROM kb_objects WHERE resource = $1 AND namespace = $2 AND name = $3"
+_PG_GET_FOR_UPDATE = (
+    "SELECT id, data FROM kb_objects WHERE resource = $1 AND namespace = $2 AND name = $3 FOR UPDATE"
+)
+_POSITIONAL_CACHE: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+def _positional(sql: str, params: dict[str, Any]) -> tuple[str, list[Any]]:
+    """``:name`` parameters to asyncpg's ``$n`` (cached per statement text)."""
+    cached = _POSITIONAL_CACHE.get(sql)
+    if cached is None:
+        names: list[str] = []
+
+        def number(m: re.Match[str]) -> str:
+            if m.group(1) not in names:
+                names.append(m.group(1))
+            return f"${names.index(m.group(1)) + 1}"
+
+        cached = (re.sub(r"(?<!:):(\w+)", number, sql), tuple(names))
+        _POSITIONAL_CACHE[sql] = cached
+    return cached[0], [params[n] for n in cached[1]]
+
+
+_CHANGE_COLUMNS = "resource_version, resource, namespace, name, type, data, prev_labels, created_at"
+_PG_CHANGES = (
+    f"SELECT {_CHANGE_COLUMNS} FROM kb_changes WHERE resource_version > $1 ORDER BY resource_version LIMIT $2"
+)
+
+
+def _sqlite_changes(db: sqlite3.Connection, after_rv: int, limit: int) -> builtins.list[tuple[Any, ...]]:
+    return db.execute(
+        f"SELECT {_CHANGE_COLUMNS} FROM kb_changes "
+        "WHERE resource_version > ? ORDER BY resource_version LIMIT ?",
+        (after_rv, limit),
+    ).fetchall()
