@@ -149,7 +149,9 @@ def _top_schema(kind: str) -> dict[str, Any]:
         "description": "Kind is a string value representing the REST resource this object represents.",
     }
     props["metadata"] = {"type": "object"}
-    schema["required"] = [r for r in schema.get("required", []) if r not in ("apiVersion", "kind", "metadata")]
+    schema["required"] = [
+        r for r in schema.get("required", []) if r not in ("apiVersion", "kind", "metadata")
+    ]
     if not schema["required"]:
         del schema["required"]
     if info.description:

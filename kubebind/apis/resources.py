@@ -261,7 +261,9 @@ ALL: tuple[ResourceInfo, ...] = (
         short_names=("sb",),
         printer_columns=(
             PrinterColumn("Provider", "string", ".status.providerPrettyName"),
-            PrinterColumn("Resources", "string", ".metadata.annotations.kube-bind\\.io/resources", priority=1),
+            PrinterColumn(
+                "Resources", "string", ".metadata.annotations.kube-bind\\.io/resources", priority=1
+            ),
             _ready(),
             PrinterColumn("Message", "string", '.status.conditions[?(@.type=="Ready")].message'),
             _AGE,

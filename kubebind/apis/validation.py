@@ -339,10 +339,17 @@ def _check_type(schema: dict[str, Any], value: Any, path: str) -> FieldError | N
     if ok:
         return None
     actual = _type_name(value)
-    return FieldError(ErrorType.TYPE_INVALID, path, f"{path} in body must be of type {expected}: {json.dumps(actual)}", actual)
+    return FieldError(
+        ErrorType.TYPE_INVALID,
+        path,
+        f"{path} in body must be of type {expected}: {json.dumps(actual)}",
+        actual,
+    )
 
 
-def _validate_schema(schema: dict[str, Any], value: Any, path: str, errs: list[FieldError], top: bool) -> None:
+def _validate_schema(
+    schema: dict[str, Any], value: Any, path: str, errs: list[FieldError], top: bool
+) -> None:
     if value is None:
         return
     type_err = _check_type(schema, value, path)
@@ -357,16 +364,22 @@ def _validate_schema(schema: dict[str, Any], value: Any, path: str, errs: list[F
         min_len = schema.get("minLength")
         if min_len is not None and len(value) < min_len:
             errs.append(
-                FieldError(ErrorType.INVALID, path, f"{path} in body should be at least {min_len} chars long", value)
+                FieldError(
+                    ErrorType.INVALID, path, f"{path} in body should be at least {min_len} chars long", value
+                )
             )
         pattern = schema.get("pattern")
         if pattern is not None and not re.search(pattern, value):
-            errs.append(FieldError(ErrorType.INVALID, path, f"{path} in body should match '{pattern}'", value))
+            errs.append(
+                FieldError(ErrorType.INVALID, path, f"{path} in body should match '{pattern}'", value)
+            )
     elif isinstance(value, list):
         min_items = schema.get("minItems")
         if min_items is not None and len(value) < min_items:
             errs.append(
-                FieldError(ErrorType.INVALID, path, f"{path} in body should have at least {min_items} items", value)
+                FieldError(
+                    ErrorType.INVALID, path, f"{path} in body should have at least {min_items} items", value
+                )
             )
         items = schema.get("items")
         if isinstance(items, dict):
@@ -542,9 +555,7 @@ def _validate(kind: str, obj: Any) -> list[FieldError]:
     errs: list[FieldError] = []
     api_version = obj.get("apiVersion")
     if api_version not in (None, "", info.api_version):
-        errs.append(
-            FieldError(ErrorType.INVALID, "apiVersion", f"must be {info.api_version}", api_version)
-        )
+        errs.append(FieldError(ErrorType.INVALID, "apiVersion", f"must be {info.api_version}", api_version))
     if obj.get("kind") not in (None, "", info.kind):
         errs.append(FieldError(ErrorType.INVALID, "kind", f"must be {info.kind}", obj.get("kind")))
     errs.extend(
@@ -574,7 +585,9 @@ def validate_update(kind: str, new: dict[str, Any], old: dict[str, Any]) -> list
     assert isinstance(new_meta, dict) and isinstance(old_meta, dict)
     for key in ("name", "namespace"):
         if (new_meta.get(key) or "") != (old_meta.get(key) or ""):
-            errs.append(FieldError(ErrorType.INVALID, f"metadata.{key}", "field is immutable", new_meta.get(key)))
+            errs.append(
+                FieldError(ErrorType.INVALID, f"metadata.{key}", "field is immutable", new_meta.get(key))
+            )
     for key in ("uid", "creationTimestamp"):
         if new_meta.get(key) and old_meta.get(key) and new_meta[key] != old_meta[key]:
             errs.append(FieldError(ErrorType.INVALID, f"metadata.{key}", "field is immutable", new_meta[key]))

@@ -27,7 +27,6 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
-from pydantic.json_schema import JsonDict
 
 from kubebind.apis import constants
 
@@ -63,7 +62,7 @@ def k8s(
     preserve_unknown: bool = False,
     fmt: str | None = None,
     description: str | None = None,
-) -> JsonDict:
+) -> dict[str, Any]:
     """Kubernetes schema constraints for one field, stored as pydantic ``json_schema_extra``.
 
     ``default`` is only recorded when ``has_default`` is true (``None`` is a legal default value of

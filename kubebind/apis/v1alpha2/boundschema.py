@@ -73,7 +73,9 @@ class APIResourceVersion(KubeModel):
     storage: bool = False
     deprecated: bool | None = None
     deprecation_warning: str | None = None
-    schema_: RawExtension | None = Field(default=None, alias="schema", json_schema_extra=k8s(preserve_unknown=True))
+    schema_: RawExtension | None = Field(
+        default=None, alias="schema", json_schema_extra=k8s(preserve_unknown=True)
+    )
     subresources: CustomResourceSubresources | None = None
     additional_printer_columns: list[CustomResourceColumnDefinition] | None = None
 
