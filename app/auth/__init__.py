@@ -1,0 +1,1 @@
+"""Authentication and authorization of the backend: OIDC login, sessions, bearer tokens, SAR."""
