@@ -50,7 +50,9 @@ def _provider_client(settings: ServiceSettings) -> ApiClient:
         if settings.provider_kubeconfig
         else load_incluster_config()
     )
-    return ApiClient(config, user_agent="kube-bind-backend")
+    # HTTP/1.1: with HTTP/2 a request queued behind long-lived watch streams on the one shared
+    # connection stalled (httpcore read lock) until the watch timed out.
+    return ApiClient(config, user_agent="kube-bind-backend", http2=False)
 
 
 async def build_context(
