@@ -120,7 +120,9 @@ def _wildwest_crd(plural: str, kind: str, scope: str) -> dict[str, Any]:
     }
 
 
-def template(name: str, resource: str, scope: str, claims: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def template(
+    name: str, resource: str, scope: str, claims: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     return {
         "apiVersion": "kube-bind.io/v1alpha2",
         "kind": "APIServiceExportTemplate",
@@ -134,7 +136,9 @@ def template(name: str, resource: str, scope: str, claims: list[dict[str, Any]] 
     }
 
 
-COWBOY_CLAIMS = [{"group": "", "resource": "secrets", "selector": {"labelSelector": {"matchLabels": {"app": "cowboy"}}}}]
+COWBOY_CLAIMS = [
+    {"group": "", "resource": "secrets", "selector": {"labelSelector": {"matchLabels": {"app": "cowboy"}}}}
+]
 
 
 @pytest.fixture(scope="session")
@@ -202,7 +206,9 @@ async def start_backend(
         settings = ServiceSettings(**values)
         clock = clock or ShiftedClock()
         app = await create_service_app(settings, clock=clock)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        )
         task = asyncio.create_task(server.serve(), name=f"backend-{port}")
         deadline = asyncio.get_running_loop().time() + 20
         while not server.started:
@@ -254,7 +260,17 @@ async def login_flow(
         page = await http.get(issuer_url)
         assert page.status_code == 200, page.text
         query = {k: v[0] for k, v in parse_qs(urlsplit(issuer_url).query).items()}
-        form = {k: query.get(k, "") for k in ("client_id", "redirect_uri", "state", "nonce", "code_challenge", "code_challenge_method")}
+        form = {
+            k: query.get(k, "")
+            for k in (
+                "client_id",
+                "redirect_uri",
+                "state",
+                "nonce",
+                "code_challenge",
+                "code_challenge_method",
+            )
+        }
         form.update(username=username, password=password)
         r = await http.post(urljoin(issuer_url, "authorize"), data=form)
         assert r.status_code == 302, r.text

@@ -74,8 +74,20 @@ async def test_replayed_state_is_rejected(backend: Backend) -> None:
         issuer_url = r.headers["location"]
         q = {k: v[0] for k, v in parse_qs(urlsplit(issuer_url).query).items()}
         assert q["code_challenge_method"] == "S256" and q["nonce"] and q["state"]
-        form = {k: q[k] for k in ("client_id", "redirect_uri", "state", "nonce", "code_challenge", "code_challenge_method")}
-        r = await http.post(f"{backend.url}/oidc/authorize", data={**form, "username": "kube-bind", "password": "kube-bind"})
+        form = {
+            k: q[k]
+            for k in (
+                "client_id",
+                "redirect_uri",
+                "state",
+                "nonce",
+                "code_challenge",
+                "code_challenge_method",
+            )
+        }
+        r = await http.post(
+            f"{backend.url}/oidc/authorize", data={**form, "username": "kube-bind", "password": "kube-bind"}
+        )
         callback = r.headers["location"]
         first = await http.get(callback)
         assert first.status_code == 302 and "access_token=" in first.headers["location"]
@@ -100,7 +112,9 @@ async def test_replayed_state_is_rejected(backend: Backend) -> None:
         ("javascript:alert(1)", "ui"),
     ],
 )
-async def test_foreign_redirect_url_is_rejected(backend: Backend, redirect_url: str, client_type: str) -> None:
+async def test_foreign_redirect_url_is_rejected(
+    backend: Backend, redirect_url: str, client_type: str
+) -> None:
     async with backend.client() as http:
         r = await http.get(
             "/api/authorize",
@@ -114,7 +128,9 @@ async def test_authorize_requires_parameters(backend: Backend) -> None:
     async with backend.client() as http:
         assert (await http.get("/api/authorize")).status_code == 400
         assert (await http.get("/api/authorize", params={"redirect_url": LOOPBACK})).status_code == 400
-        r = await http.post("/api/authorize", content=b"{not json", headers={"Content-Type": "application/json"})
+        r = await http.post(
+            "/api/authorize", content=b"{not json", headers={"Content-Type": "application/json"}
+        )
         assert r.status_code == 400
 
 
