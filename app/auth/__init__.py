@@ -1,1 +1,1 @@
-"""Authentication and authorization of the backend: OIDC login, sessions, bearer tokens, SAR."""
+"""Authentication and authorization of API requests (front proxy, TokenReview, SubjectAccessReview)."""
