@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -54,15 +55,26 @@ def _oauth_error(error: str, description: str, status: int = 400) -> JSONRespons
     return JSONResponse({"error": error, "error_description": description}, status_code=status)
 
 
-def build_router(settings: ServiceSettings, store: SessionStore, templates: Jinja2Templates) -> APIRouter:
+def build_router(
+    templates: Jinja2Templates, context: Callable[[Request], tuple[ServiceSettings, SessionStore]]
+) -> APIRouter:
+    """The issuer's routes; ``context(request)`` yields the live settings and store (built in the
+    app's lifespan). Every route answers 404 when an external issuer is configured."""
     router = APIRouter(prefix="/oidc", tags=["dev-issuer"], include_in_schema=False)
     key_lifetime = ID_TOKEN_LIFETIME
 
-    def callback_allowed(request: Request, redirect_uri: str) -> bool:
+    def _ctx(request: Request) -> tuple[ServiceSettings, SessionStore]:
+        settings, store = context(request)
+        if not settings.embedded_issuer:
+            raise HTTPException(404, "the embedded dev issuer is disabled (an external issuer is configured)")
+        return settings, store
+
+    def callback_allowed(settings: ServiceSettings, request: Request, redirect_uri: str) -> bool:
         return redirect_uri == f"{public_base(settings, request)}/api/callback"
 
     @router.get("/.well-known/openid-configuration")
     async def discovery(request: Request) -> dict[str, Any]:
+        settings, _ = _ctx(request)
         iss = issuer_url(settings, request)
         return {
             "issuer": iss,
@@ -89,16 +101,18 @@ def build_router(settings: ServiceSettings, store: SessionStore, templates: Jinj
         }
 
     @router.get("/jwks")
-    async def jwks() -> dict[str, Any]:
+    async def jwks(request: Request) -> dict[str, Any]:
+        _, store = _ctx(request)
         await store.signing_key(PURPOSE, max_token_lifetime=key_lifetime)
         return public_jwks(await store.verification_keys(PURPOSE))
 
     def _validate(
         request: Request, client_id: str, redirect_uri: str, method: str, challenge: str
     ) -> str | None:
+        settings, _ = _ctx(request)
         if client_id != settings.oidc_client_id:
             return "unknown client_id"
-        if not callback_allowed(request, redirect_uri):
+        if not callback_allowed(settings, request, redirect_uri):
             return "redirect_uri is not this backend's /api/callback"
         if method != "S256" or not challenge:
             return "PKCE with code_challenge_method=S256 is required"
@@ -151,6 +165,7 @@ def build_router(settings: ServiceSettings, store: SessionStore, templates: Jinj
         problem = _validate(request, client_id, redirect_uri, code_challenge_method, code_challenge)
         if problem:
             return _oauth_error("invalid_request", problem)
+        settings, store = _ctx(request)
         user = settings.dev_users.get(username)
         if user is None or not hmac.compare_digest(user.password.encode(), password.encode()):
             params = {
@@ -192,6 +207,7 @@ def build_router(settings: ServiceSettings, store: SessionStore, templates: Jinj
         code_verifier: Annotated[str, Form()] = "",
         client_id: Annotated[str, Form()] = "",
     ) -> Response:
+        settings, store = _ctx(request)
         if grant_type != "authorization_code":
             return _oauth_error("unsupported_grant_type", "only authorization_code is supported")
         row = await store.take_code(code)

@@ -48,6 +48,7 @@ class ServiceContext:
     minter: Minter
     clock: Callable[[], datetime]
     external_oidc: OIDCClient | None = None
+    owns_engine: bool = True
     _embedded_oidc: dict[str, OIDCClient] = field(default_factory=dict)
     _sar_cache: dict[tuple[str, str], tuple[float, bool]] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -63,13 +64,20 @@ def install_handlers(app: FastAPI) -> None:
     async def _problem(_request: Request, exc: ApiProblem) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.details)
 
+    # Only the handshake's own paths get the Error body; everything else (the aggregated API's
+    # /apis/..., the dev issuer, the web page) keeps its own or FastAPI's default answers.
+
     @app.exception_handler(kube_errors.ApiError)
-    async def _kube(_request: Request, exc: kube_errors.ApiError) -> JSONResponse:
+    async def _kube(request: Request, exc: kube_errors.ApiError) -> JSONResponse:
+        if not _handshake(request):
+            return JSONResponse(exc.status, status_code=exc.code or 500)
         problem = from_kube(exc)
         return error_response(problem.status, problem.code, problem.message)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if not _handshake(request):
+            return await request_validation_exception_handler(request, exc)
         issues = [
             f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', '')}" for err in exc.errors()
         ]
@@ -77,9 +85,13 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Any:
-        if request.url.path.startswith("/api/"):
-            code = _STATUS_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
-            if exc.status_code >= 500:
-                code = ErrorCode.INTERNAL_ERROR
-            return error_response(exc.status_code, code, str(exc.detail))
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        if not _handshake(request):
+            return await http_exception_handler(request, exc)
+        code = _STATUS_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
+        if exc.status_code >= 500:
+            code = ErrorCode.INTERNAL_ERROR
+        return error_response(exc.status_code, code, str(exc.detail))
+
+
+def _handshake(request: Request) -> bool:
+    return request.url.path.startswith("/api/")

@@ -15,9 +15,11 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth import devissuer
 from app.auth.oidc import OIDCClient
@@ -27,14 +29,14 @@ from app.controllers import manager
 from app.credentials.kubeconfig import KubeconfigTarget
 from app.credentials.mint import Minter
 from app.handshake import bind, catalog, exports, login, status
-from app.handshake.context import ServiceContext
+from app.handshake.context import ServiceContext, get_context
 from app.handshake.errors import install_handlers
 from app.handshake.settings import ServiceSettings
 from app.web import pages
 from kubebind.kube import ApiClient, load_kubeconfig
 from kubebind.kube.kubeconfig import load_incluster_config
 
-__all__ = ["build_context", "create_service_app", "mount", "templates"]
+__all__ = ["attach", "build_context", "create_service_app", "mount", "run_service", "templates"]
 
 log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -59,10 +61,14 @@ async def build_context(
     settings: ServiceSettings,
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    create_schema: bool = True,
+    engine: AsyncEngine | None = None,
 ) -> ServiceContext:
-    engine = create_engine(settings.database_url)
-    if create_schema:
+    """Clients and stores from ``settings``. Without ``engine`` a private one is created and the
+    auth tables are created if missing (standalone use); a shared engine is expected to be
+    migrated by alembic (revision ``0002_auth``)."""
+    owns_engine = engine is None
+    if engine is None:
+        engine = create_engine(settings.database_url)
         await create_tables(engine)
     store = SessionStore(engine, clock=clock)
     lifetime = timedelta(seconds=settings.session_lifetime_seconds)
@@ -104,20 +110,32 @@ async def build_context(
         minter=minter,
         clock=clock,
         external_oidc=external,
+        owns_engine=owns_engine,
     )
 
 
-def mount(app: FastAPI, ctx: ServiceContext) -> None:
-    """Add the handshake API, login, dev issuer and web page to ``app``."""
-    app.state.kube_bind_service = ctx
+def _live(request: Request) -> tuple[ServiceSettings, SessionStore]:
+    ctx = get_context(request)
+    return ctx.settings, ctx.store
+
+
+def mount(app: FastAPI) -> None:
+    """Add the handshake API, login, dev issuer and web page routes to ``app``.
+
+    Routes find their :class:`ServiceContext` on ``app.state`` at request time (:func:`attach`),
+    so an app can mount them at creation and build the context in its lifespan.
+    """
     install_handlers(app)
     tmpl = templates()
     for router in (exports.router, login.router, catalog.router, bind.router, status.router):
         app.include_router(router)
-    if ctx.settings.embedded_issuer:
-        app.include_router(devissuer.build_router(ctx.settings, ctx.store, tmpl))
+    app.include_router(devissuer.build_router(tmpl, _live))
     app.include_router(pages.build_router(tmpl))
     app.mount("/web/static", StaticFiles(directory=str(WEB_DIR / "static")), name="web-static")
+
+
+def attach(app: FastAPI, ctx: ServiceContext) -> None:
+    app.state.kube_bind_service = ctx
 
 
 @contextlib.asynccontextmanager
@@ -137,7 +155,8 @@ async def run_service(ctx: ServiceContext) -> AsyncIterator[None]:
                 await task
         await ctx.aclose()
         await ctx.provider.aclose()
-        await ctx.store.engine.dispose()
+        if ctx.owns_engine:
+            await ctx.store.engine.dispose()
 
 
 async def create_service_app(settings: ServiceSettings, **kw: object) -> FastAPI:
@@ -154,5 +173,11 @@ async def create_service_app(settings: ServiceSettings, **kw: object) -> FastAPI
         version=settings.backend_version,
         lifespan=lifespan,
     )
-    mount(app, ctx)
+    attach(app, ctx)
+    mount(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
     return app

@@ -33,11 +33,6 @@ async def healthz() -> Response:
     return PlainTextResponse("", headers=NO_CACHE)
 
 
-@router.get("/healthz", response_class=PlainTextResponse, include_in_schema=False)
-async def root_healthz() -> Response:
-    return PlainTextResponse("ok")
-
-
 @router.get("/api/ping", response_class=PlainTextResponse, summary="Login probe")
 async def ping(_caller: CallerDep) -> Response:
     return PlainTextResponse("pong", headers=NO_CACHE)
