@@ -64,6 +64,7 @@ class ServiceContext:
                 client_id=self.settings.oidc_client_id,
                 scopes=self.settings.oidc_scopes,
                 groups_claim=self.settings.oidc_groups_claim,
+                ca_file=self.settings.oidc_ca_file,
                 clock=self.clock,
             )
             self._embedded_oidc[issuer] = client
