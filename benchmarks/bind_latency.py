@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import httpx
 import uvicorn
@@ -126,7 +124,9 @@ async def measure(binds: int, requests: int, workdir: Path) -> int:
             app = await create_service_app(settings)
             server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
             task = asyncio.create_task(server.serve())
-            while not server.started:
+            for _ in range(1000):
+                if server.started:
+                    break
                 await asyncio.sleep(0.02)
             try:
                 token = (await cli_login(settings.public_url))["access_token"]

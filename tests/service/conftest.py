@@ -1,11 +1,11 @@
 """Fixtures of the service-side tests: kube-bind kinds in the provider, running backends, logins.
 
-* ``kube_bind_kinds`` (session): makes the kube-bind.io/v1alpha2 kinds servable in the session
+* ``kube_bind_kinds``: makes the kube-bind.io/v1alpha2 kinds servable in the session
   provider. If an ``APIService v1alpha2.kube-bind.io`` is registered (issue 3's aggregated backend,
   possibly by another test package in the same session) that API wins and nothing is installed;
   otherwise the CRDs from ``kubebind.apis.openapi.crd_manifest`` are created and awaited. The
   backend code under test only talks to the provider API, so it runs unchanged on either.
-* ``exported_crds`` (session): the reference's ``cowboys.wildwest.dev`` (namespaced) and
+* ``exported_crds``: the reference's ``cowboys.wildwest.dev`` (namespaced) and
   ``sheriffs.wildwest.dev`` (cluster-scoped) CRDs labelled ``kube-bind.io/exported=true``, plus
   templates ``cowboys``/``sheriffs`` and collection ``all``.
 * ``start_backend``: starts a real uvicorn server (in the test loop) for given settings; stopped
@@ -42,15 +42,15 @@ from tests.harness import Cluster
 PROVIDER_KINDS = [i.kind for i in resources.ALL if i.side is not resources.Side.CONSUMER]
 
 
-async def _wait_established(client: ApiClient, name: str, timeout: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def _wait_established(client: ApiClient, name: str, within: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
     while asyncio.get_running_loop().time() < deadline:
         crd = await client.get(refs.CRDS, name)
         conds = (crd.get("status") or {}).get("conditions") or []
         if any(c.get("type") == "Established" and c.get("status") == "True" for c in conds):
             return
         await asyncio.sleep(0.1)
-    raise AssertionError(f"CRD {name} not established after {timeout}s")
+    raise AssertionError(f"CRD {name} not established after {within}s")
 
 
 async def _ensure_crd(client: ApiClient, manifest: dict[str, Any]) -> None:
@@ -65,14 +65,38 @@ async def admin(provider: Cluster) -> AsyncIterator[ApiClient]:
         yield client
 
 
-@pytest.fixture(scope="session")
+async def _apiservice_available(admin: ApiClient, within: float = 60.0) -> bool:
+    """False if no APIService is registered; True once it is Available; fails if it never is."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        try:
+            svc = await admin.get(refs.API_SERVICES, "v1alpha2.kube-bind.io")
+        except errors.NotFoundError:
+            return False
+        conds = (svc.get("status") or {}).get("conditions") or []
+        if any(c.get("type") == "Available" and c.get("status") == "True" for c in conds):
+            return True
+        if loop.time() > deadline:
+            pytest.fail(
+                "APIService v1alpha2.kube-bind.io is registered but not Available: the aggregated "
+                f"backend of another test package is down ({conds})",
+                pytrace=False,
+            )
+        await asyncio.sleep(0.25)
+
+
+@pytest.fixture
 async def kube_bind_kinds(admin: ApiClient) -> str:
-    """``"aggregated"`` if an APIService serves kube-bind.io/v1alpha2, else ``"crds"`` (installed)."""
-    try:
-        await admin.get(refs.API_SERVICES, "v1alpha2.kube-bind.io")
+    """``"aggregated"`` if an APIService serves kube-bind.io/v1alpha2, else ``"crds"``.
+
+    Per test, because the aggregated backend of ``tests/aggregated`` may be registered, restarted
+    or switched to another database at any point of a shared session: when an APIService exists
+    it takes precedence over CRDs, so it is used (after waiting until it is Available); otherwise
+    the CRDs are installed (idempotent, cheap once present).
+    """
+    if await _apiservice_available(admin):
         return "aggregated"
-    except errors.NotFoundError:
-        pass
     for kind in PROVIDER_KINDS:
         await _ensure_crd(admin, openapi.crd_manifest(kind))
     return "crds"
@@ -141,8 +165,10 @@ COWBOY_CLAIMS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def exported_crds(admin: ApiClient, kube_bind_kinds: str) -> list[str]:
+    """Exported CRDs and the catalog (ensured per test: the catalog lives wherever the kube-bind
+    kinds are currently served, which can change between tests of a shared session)."""
     await _ensure_crd(admin, _wildwest_crd("cowboys", "Cowboy", "Namespaced"))
     await _ensure_crd(admin, _wildwest_crd("sheriffs", "Sheriff", "Cluster"))
     for body in (
@@ -221,7 +247,7 @@ async def start_backend(
         return Backend(url=url, settings=settings, clock=clock, app=app)
 
     yield start
-    for server, task in servers:
+    for server, _task in servers:
         server.should_exit = True
     for server, task in servers:
         try:
@@ -248,9 +274,10 @@ async def login_flow(
     username: str = "kube-bind",
     password: str = "kube-bind",
     cluster_id: str = "",
+    verify: Any = True,
 ) -> httpx.Response:
     """Run authorize → dev-issuer login → callback; return the callback's answer (a 302 normally)."""
-    async with httpx.AsyncClient(timeout=30.0) as http:
+    async with httpx.AsyncClient(timeout=30.0, verify=verify) as http:
         params = {"redirect_url": redirect_url, "session_id": session_id, "client_type": client_type}
         if cluster_id:
             params["cluster_id"] = cluster_id

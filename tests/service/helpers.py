@@ -51,9 +51,9 @@ async def bind(backend: Backend, token: str, template: str = "cowboys", identity
 
 
 async def eventually(
-    check: Callable[[], Awaitable[Any]], timeout: float = 30.0, what: str = "condition"
+    check: Callable[[], Awaitable[Any]], within: float = 30.0, what: str = "condition"
 ) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     last: Any = None
     while asyncio.get_running_loop().time() < deadline:
         try:
@@ -64,7 +64,7 @@ async def eventually(
             if last:
                 return last
         await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+    raise AssertionError(f"timed out after {within}s waiting for {what} (last: {last!r})")
 
 
 async def forbidden(call: Awaitable[Any]) -> None:

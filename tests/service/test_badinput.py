@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from typing import Any
 
@@ -42,32 +43,22 @@ async def _absent(admin: ApiClient, ns: str) -> bool:
     return bool(obj["metadata"].get("deletionTimestamp"))
 
 
+def _body(name: str = "x", template: str = "cowboys", identity: object = None) -> bytes:
+    ident = {"identity": "i"} if identity is None else identity
+    spec = {"templateRef": {"name": template}, "clusterIdentity": ident}
+    return json.dumps({"metadata": {"name": name}, "spec": spec}).encode()
+
+
 @pytest.mark.parametrize(
     "body,status,fragment",
     [
         (b"{not json", 400, "malformed JSON"),
         (b"[1, 2]", 400, "must be a BindableResourcesRequest"),
         (b'{"metadata": {"name": "x"}}', 400, "spec"),
-        (
-            b'{"metadata": {"name": "Bad_Name"}, "spec": {"templateRef": {"name": "cowboys"}, "clusterIdentity": {"identity": "i"}}}',
-            400,
-            "DNS-1123",
-        ),
-        (
-            b'{"metadata": {"name": "x"}, "spec": {"templateRef": {"name": "cowboys"}, "clusterIdentity": {"identity": ""}}}',
-            400,
-            "identity",
-        ),
-        (
-            b'{"metadata": {"name": "x"}, "spec": {"templateRef": {"name": ""}, "clusterIdentity": {"identity": "i"}}}',
-            400,
-            "templateRef",
-        ),
-        (
-            b'{"metadata": {"name": "x"}, "spec": {"templateRef": {"name": "cowboys"}, "clusterIdentity": "nope"}}',
-            400,
-            "clusterIdentity",
-        ),
+        (_body(name="Bad_Name"), 400, "DNS-1123"),
+        (_body(identity={"identity": ""}), 400, "identity"),
+        (_body(template=""), 400, "templateRef"),
+        (_body(identity="nope"), 400, "clusterIdentity"),
     ],
 )
 async def test_malformed_bind_bodies(backend: Backend, body: bytes, status: int, fragment: str) -> None:

@@ -155,7 +155,7 @@ async def test_two_consumers_are_isolated_and_unbind_revokes(backend: Backend, a
             return exc.code == 401
         return False
 
-    await eventually(rejected, timeout=20, what="old token rejected")
+    await eventually(rejected, within=20, what="old token rejected")
 
     async def gone(name: str) -> bool:
         try:

@@ -71,7 +71,7 @@ async def test_heartbeat_health_conditions(backend: Backend, admin: ApiClient) -
         subresource="status",
     )
     await eventually(lambda: healthy(None), what="Healthy=True after a heartbeat")
-    await eventually(lambda: healthy(constants.REASON_HEARTBEAT_TIMEOUT), timeout=30, what="HeartbeatTimeout")
+    await eventually(lambda: healthy(constants.REASON_HEARTBEAT_TIMEOUT), within=30, what="HeartbeatTimeout")
     await bound.client.aclose()
 
 

@@ -64,7 +64,7 @@ class LoopbackCallback:
 
 
 async def test_browser_login_catalog_bind_callback(backend: Backend) -> None:
-    if not CHROMIUM.is_file():
+    if not await asyncio.to_thread(CHROMIUM.is_file):
         pytest.fail("Debian chromium is required: `apt-get install chromium` (never `playwright install`)")
     from playwright.async_api import async_playwright
 
