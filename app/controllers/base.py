@@ -50,6 +50,7 @@ class Controller:
         *,
         workers: int = 2,
         resync: float = 300.0,
+        on_result: Callable[[str, str], None] | None = None,
     ) -> None:
         self.name = name
         self.client = client
@@ -60,6 +61,7 @@ class Controller:
         self.queue: RateLimitingQueue[ObjectKey] = RateLimitingQueue(name)
         self._known: set[ObjectKey] = set()
         self.synced = asyncio.Event()
+        self._on_result = on_result or (lambda _name, _outcome: None)
 
     def _enqueue(self, source: Source, obj: Object) -> None:
         keys = list(source.mapper(obj)) if source.mapper else [object_key(obj)]
@@ -112,9 +114,11 @@ class Controller:
                 raise
             except Exception as exc:
                 log.warning("controller=%s key=%s reconcile failed error=%s", self.name, key, exc)
+                self._on_result(self.name, "error")
                 self.queue.done(key)
                 self.queue.add_rate_limited(key)
                 continue
+            self._on_result(self.name, "ok")
             self.queue.forget(key)
             self.queue.done(key)
             if after is not None:

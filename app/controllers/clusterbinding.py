@@ -25,6 +25,7 @@ from app.controllers.status import patch_status
 from app.credentials import naming as cred_naming
 from app.credentials import refs
 from app.credentials.mint import Minter
+from app.handshake.metrics import ServiceMetrics, reconcile_counter
 from app.handshake.settings import ServiceSettings
 from kubebind.apis import conditions, constants
 from kubebind.apis.duration import parse_duration
@@ -83,18 +84,25 @@ def health_condition(status: dict[str, Any], now: datetime) -> dict[str, Any]:
 
 class ClusterBindingReconciler:
     def __init__(
-        self, client: ApiClient, settings: ServiceSettings, minter: Minter, clock: Callable[[], datetime]
+        self,
+        client: ApiClient,
+        settings: ServiceSettings,
+        minter: Minter,
+        clock: Callable[[], datetime],
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
         self.minter = minter
         self.clock = clock
+        self.metrics = metrics
         self.controller = Controller(
             "clusterbinding",
             client,
             [Source(refs.CLUSTER_BINDINGS)],
             self.reconcile,
             resync=settings.resync_seconds,
+            on_result=reconcile_counter(metrics),
         )
 
     async def reconcile(self, key: ObjectKey) -> float | None:
@@ -141,6 +149,8 @@ class ClusterBindingReconciler:
         except errors.NotFoundError:
             return self.settings.heartbeat_check_seconds
         new_expiry = await self.minter.rotate(ns)
+        if self.metrics is not None:
+            self.metrics.rotations.inc()
         return max((new_expiry - now).total_seconds() / 2, 1.0)
 
     async def _unbind(self, ns: str) -> None:
@@ -155,3 +165,5 @@ class ClusterBindingReconciler:
             return
         log.info("ClusterBinding deleted: unbinding namespace=%s", ns)
         await self.minter.unbind(ns)
+        if self.metrics is not None:
+            self.metrics.unbinds.inc()

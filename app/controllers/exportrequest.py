@@ -31,6 +31,8 @@ from app.controllers.base import Controller, Source
 from app.controllers.status import patch_status
 from app.credentials import naming as cred_naming
 from app.credentials import rbac, refs
+from app.handshake.metrics import ServiceMetrics
+from app.handshake.metrics import reconcile_counter as _counter
 from app.handshake.settings import ServiceSettings
 from kubebind.apis import boundschema, conditions, constants, naming
 from kubebind.apis.v1alpha2 import to_dict
@@ -134,7 +136,9 @@ def _controller_owner(obj: Object) -> dict[str, Any]:
 
 
 class ExportRequestReconciler:
-    def __init__(self, client: ApiClient, settings: ServiceSettings) -> None:
+    def __init__(
+        self, client: ApiClient, settings: ServiceSettings, metrics: ServiceMetrics | None = None
+    ) -> None:
         self.client = client
         self.settings = settings
         self.controller = Controller(
@@ -148,6 +152,7 @@ class ExportRequestReconciler:
             ],
             self.reconcile,
             resync=settings.resync_seconds,
+            on_result=_counter(metrics),
         )
 
     def _all_requests(self, _crd: Object) -> list[ObjectKey]:

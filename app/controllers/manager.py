@@ -36,9 +36,9 @@ async def run(ctx: ServiceContext, stop: asyncio.Event) -> None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 2.0)
     controllers = [
-        ExportRequestReconciler(client, settings).controller,
-        ServiceNamespaceReconciler(client, settings).controller,
-        ClusterBindingReconciler(client, settings, ctx.minter, ctx.clock).controller,
+        ExportRequestReconciler(client, settings, ctx.metrics).controller,
+        ServiceNamespaceReconciler(client, settings, ctx.metrics).controller,
+        ClusterBindingReconciler(client, settings, ctx.minter, ctx.clock, ctx.metrics).controller,
     ]
     async with asyncio.TaskGroup() as group:
         for controller in controllers:

@@ -19,6 +19,8 @@ from app.controllers.base import Controller, Source
 from app.controllers.exportrequest import ensure_namespace_grant
 from app.credentials import naming as cred_naming
 from app.credentials import refs
+from app.handshake.metrics import ServiceMetrics
+from app.handshake.metrics import reconcile_counter as _counter
 from app.handshake.settings import ServiceSettings
 from kubebind.apis import constants, naming
 from kubebind.kube import ApiClient, errors
@@ -30,7 +32,9 @@ log = logging.getLogger(__name__)
 
 
 class ServiceNamespaceReconciler:
-    def __init__(self, client: ApiClient, settings: ServiceSettings) -> None:
+    def __init__(
+        self, client: ApiClient, settings: ServiceSettings, metrics: ServiceMetrics | None = None
+    ) -> None:
         self.client = client
         self.settings = settings
         self.controller = Controller(
@@ -39,6 +43,7 @@ class ServiceNamespaceReconciler:
             [Source(refs.SERVICE_NAMESPACES), Source(refs.EXPORTS, mapper=self._same_namespace)],
             self.reconcile,
             resync=settings.resync_seconds,
+            on_result=_counter(metrics),
         )
 
     def _same_namespace(self, export: Object) -> list[ObjectKey]:
