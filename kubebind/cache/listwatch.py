@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
 
-from kubebind.kube.client import ApiClient, WatchEvent
+from kubebind.kube.client import ApiClient
 from kubebind.kube.resources import Object, ResourceRef
+from kubebind.kube.watch import WatchEvent
 
 __all__ = ["ListWatch", "ListerWatcher", "WatchStream"]
 
@@ -23,6 +24,11 @@ class WatchStream(Protocol):
     """An async iterator of watch events that must be closed (``async with``)."""
 
     def __aiter__(self) -> AsyncIterator[WatchEvent]: ...
+
+    @property
+    def stopped(self) -> bool:
+        """True when the client ended the stream on purpose (e.g. a credential swap)."""
+        ...
 
     async def __aenter__(self) -> Self: ...
 
