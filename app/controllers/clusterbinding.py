@@ -20,18 +20,19 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.controllers.base import Controller, Source
 from app.controllers.status import patch_status
 from app.credentials import naming as cred_naming
 from app.credentials import refs
 from app.credentials.mint import Minter
-from app.handshake.metrics import ServiceMetrics, reconcile_counter
+from app.handshake.metrics import ServiceMetrics
 from app.handshake.settings import ServiceSettings
 from kubebind.apis import conditions, constants
 from kubebind.apis.duration import parse_duration
 from kubebind.apis.v1alpha2 import parse_time
+from kubebind.cache import SharedInformerFactory
 from kubebind.kube import ApiClient, errors
 from kubebind.kube.resources import Object, ObjectKey
+from kubebind.runtime import Controller
 
 __all__ = ["ClusterBindingReconciler", "health_condition"]
 
@@ -96,14 +97,9 @@ class ClusterBindingReconciler:
         self.minter = minter
         self.clock = clock
         self.metrics = metrics
-        self.controller = Controller(
-            "clusterbinding",
-            client,
-            [Source(refs.CLUSTER_BINDINGS)],
-            self.reconcile,
-            resync=settings.resync_seconds,
-            on_result=reconcile_counter(metrics),
-        )
+
+    def setup(self, factory: SharedInformerFactory, controller: Controller) -> None:
+        controller.watch(factory.informer_for(refs.CLUSTER_BINDINGS))
 
     async def reconcile(self, key: ObjectKey) -> float | None:
         if key.name != constants.CLUSTER_BINDING_NAME:

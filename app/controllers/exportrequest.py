@@ -27,17 +27,16 @@ import logging
 from collections.abc import Iterable
 from typing import Any, Final
 
-from app.controllers.base import Controller, Source
 from app.controllers.status import patch_status
 from app.credentials import naming as cred_naming
 from app.credentials import rbac, refs
-from app.handshake.metrics import ServiceMetrics
-from app.handshake.metrics import reconcile_counter as _counter
 from app.handshake.settings import ServiceSettings
 from kubebind.apis import boundschema, conditions, constants, naming
 from kubebind.apis.v1alpha2 import to_dict
+from kubebind.cache import SharedInformerFactory
 from kubebind.kube import ApiClient, errors
 from kubebind.kube.resources import Object, ObjectKey
+from kubebind.runtime import Controller
 
 __all__ = ["REASON_DUPLICATE_RESOURCE", "ExportRequestReconciler", "ValidationFailure", "validate"]
 
@@ -136,27 +135,16 @@ def _controller_owner(obj: Object) -> dict[str, Any]:
 
 
 class ExportRequestReconciler:
-    def __init__(
-        self, client: ApiClient, settings: ServiceSettings, metrics: ServiceMetrics | None = None
-    ) -> None:
+    def __init__(self, client: ApiClient, settings: ServiceSettings) -> None:
         self.client = client
         self.settings = settings
-        self.controller = Controller(
-            "exportrequest",
-            client,
-            [
-                Source(refs.EXPORT_REQUESTS),
-                Source(
-                    refs.CRDS, mapper=self._all_requests, label_selector=f"{constants.LABEL_EXPORTED}=true"
-                ),
-            ],
-            self.reconcile,
-            resync=settings.resync_seconds,
-            on_result=_counter(metrics),
-        )
 
-    def _all_requests(self, _crd: Object) -> list[ObjectKey]:
-        return list(self.controller._known)
+    def setup(self, factory: SharedInformerFactory, controller: Controller) -> None:
+        """Reconcile on request events, and every request on exported-CRD events (schema sync)."""
+        requests = factory.informer_for(refs.EXPORT_REQUESTS)
+        controller.watch(requests)
+        crds = factory.informer_for(refs.CRDS, label_selector=f"{constants.LABEL_EXPORTED}=true")
+        controller.watch(crds, key_func=lambda _crd: requests.store.list_keys())
 
     async def _exported_crds(self) -> dict[tuple[str, str], Object]:
         items, _ = await self.client.list_all(refs.CRDS, label_selector=f"{constants.LABEL_EXPORTED}=true")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-__all__ = ["ServiceMetrics", "reconcile_counter"]
+__all__ = ["ServiceMetrics"]
 
 _BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
@@ -35,16 +33,3 @@ class ServiceMetrics:
             registry=registry,
         )
         self.unbinds = Counter("kube_bind_unbinds_total", "Consumers unbound.", registry=registry)
-        self.reconciles = Counter(
-            "kube_bind_service_reconciles_total",
-            "Provider-side controller reconciles by controller and outcome.",
-            ["controller", "outcome"],
-            registry=registry,
-        )
-
-
-def reconcile_counter(metrics: ServiceMetrics | None) -> Callable[[str, str], None] | None:
-    """A controller ``on_result`` hook counting reconciles, or ``None`` without metrics."""
-    if metrics is None:
-        return None
-    return lambda controller, outcome: metrics.reconciles.labels(controller, outcome).inc()
