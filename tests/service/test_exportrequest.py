@@ -206,3 +206,27 @@ async def test_service_namespace_lifecycle_and_status(backend: Backend, admin: A
 
     await eventually(gone, what="provider namespace deleted")
     await bound.client.aclose()
+
+
+async def test_ui_only_bind_creates_the_request_and_waits(backend: Backend, admin: ApiClient) -> None:
+    """identity ``ui-identity``: the backend binds ``iss/sub`` and creates the request itself."""
+    token = (await cli_login(backend.url))["access_token"]
+    async with backend.client(token) as http:
+        body = {
+            "metadata": {"name": "cowboys"},
+            "spec": {
+                "templateRef": {"name": "cowboys"},
+                "clusterIdentity": {"identity": "ui-identity"},
+                "author": "web-ui",
+            },
+        }
+        r = await http.post("/api/bind", json=body)
+    assert r.status_code == 200, r.text
+    response = r.json()
+    ns = response["providerNamespace"]
+    name = response["bindingName"]
+    assert name.startswith("cowboys")
+    req = await admin.get(refs.EXPORT_REQUESTS, name, namespace=ns)
+    assert req["status"]["phase"] == "Succeeded"
+    cb = await admin.get(refs.CLUSTER_BINDINGS, "cluster", namespace=ns)
+    assert cb["metadata"]["annotations"][constants.ANNOTATION_IDENTITY] == f"{backend.url}/oidc/kube-bind"
