@@ -23,7 +23,7 @@ from typing import Any
 from app.controllers.status import patch_status
 from app.credentials import naming as cred_naming
 from app.credentials import refs
-from app.credentials.mint import Minter
+from app.credentials.mint import Minter, is_consumer_namespace
 from app.handshake.metrics import ServiceMetrics
 from app.handshake.settings import ServiceSettings
 from kubebind.apis import conditions, constants
@@ -110,6 +110,8 @@ class ClusterBindingReconciler:
             await self._unbind(key.namespace)
             return None
         if (cb.get("metadata") or {}).get("deletionTimestamp"):
+            return None
+        if not await is_consumer_namespace(self.client, key.namespace):
             return None
         now = self.clock()
         status = dict(cb.get("status") or {})

@@ -30,6 +30,7 @@ from typing import Any, Final
 from app.controllers.status import patch_status
 from app.credentials import naming as cred_naming
 from app.credentials import rbac, refs
+from app.credentials.mint import is_consumer_namespace
 from app.handshake.settings import ServiceSettings
 from kubebind.apis import boundschema, conditions, constants, naming
 from kubebind.apis.v1alpha2 import to_dict
@@ -162,6 +163,8 @@ class ExportRequestReconciler:
         except errors.NotFoundError:
             return None
         if (req.get("metadata") or {}).get("deletionTimestamp"):
+            return None
+        if not await is_consumer_namespace(self.client, key.namespace):
             return None
         spec = req.get("spec") or {}
         phase = (req.get("status") or {}).get("phase") or "Pending"

@@ -18,6 +18,7 @@ from typing import Any
 from app.controllers.exportrequest import ensure_namespace_grant
 from app.credentials import naming as cred_naming
 from app.credentials import refs
+from app.credentials.mint import is_consumer_namespace
 from app.handshake.settings import ServiceSettings
 from kubebind.apis import constants, naming
 from kubebind.cache import SharedInformerFactory
@@ -57,11 +58,7 @@ class ServiceNamespaceReconciler:
         if (sns.get("metadata") or {}).get("deletionTimestamp"):
             await self._delete_namespace(target, annotation)
             return None
-        try:
-            cluster_ns = await self.client.get(refs.NAMESPACES, key.namespace)
-        except errors.NotFoundError:
-            return None
-        if constants.ANNOTATION_IDENTITY not in ((cluster_ns.get("metadata") or {}).get("annotations") or {}):
+        if not await is_consumer_namespace(self.client, key.namespace):
             log.warning("APIServiceNamespace outside a consumer namespace ignored key=%s", key)
             return None
         target = (sns.get("status") or {}).get("namespace") or target

@@ -34,9 +34,25 @@ from kubebind.apis.v1alpha2 import format_time, parse_time
 from kubebind.kube import ApiClient, errors
 from kubebind.kube.resources import ResourceRef
 
-__all__ = ["BindResult", "IdentityConflict", "Minter"]
+__all__ = ["BindResult", "IdentityConflict", "Minter", "is_consumer_namespace"]
 
 log = logging.getLogger(__name__)
+
+
+async def is_consumer_namespace(client: ApiClient, name: str) -> bool:
+    """Whether ``name`` is a consumer's cluster namespace made by bind (identity-annotated, live).
+
+    The provider-side controllers act only there: kube-bind objects elsewhere (a provider admin's
+    experiments, other tools) are never given exports, RBAC or status by the backend.
+    """
+    try:
+        ns = await client.get(refs.NAMESPACES, name)
+    except errors.NotFoundError:
+        return False
+    meta = ns.get("metadata") or {}
+    return constants.ANNOTATION_IDENTITY in (meta.get("annotations") or {}) and not meta.get(
+        "deletionTimestamp"
+    )
 
 
 class IdentityConflict(Exception):

@@ -19,7 +19,7 @@ from kubebind.apis.v1alpha2 import AuthenticationMethod, BindingProvider, OAuth2
 __all__ = ["PASSTHROUGH", "router"]
 
 router = APIRouter(tags=["discovery"])
-PASSTHROUGH = ("cluster_id", "session_id", "client_type", "consumer_id", "redirect_url")
+PASSTHROUGH = ("cluster_id", "session_id", "client_type", "consumer_id")
 
 
 @router.get("/api/exports", summary="BindingProvider: who this provider is and how to log in")
