@@ -9,6 +9,7 @@ expires within 5 minutes is not sent; the user is told to log in again instead. 
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -53,12 +54,20 @@ class BackendClient:
         *,
         server: Server | None = None,
         insecure_skip_tls_verify: bool = False,
+        certificate_authority: str = "",
         timeout: float = 30.0,
     ) -> None:
         self.url = url.rstrip("/")
         self.server = server
+        ca = certificate_authority or (server.certificate_authority if server else "")
+        verify: bool | ssl.SSLContext = not insecure_skip_tls_verify
+        if ca and not insecure_skip_tls_verify:
+            try:
+                verify = ssl.create_default_context(cafile=ca)
+            except (OSError, ssl.SSLError) as exc:
+                raise CLIError(f"cannot load --certificate-authority {ca}: {exc}") from exc
         self._http = httpx.AsyncClient(
-            verify=not insecure_skip_tls_verify,
+            verify=verify,
             timeout=timeout,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         )

@@ -88,6 +88,8 @@ class Server:
     token_type: str = "Bearer"
     expires_at: datetime | None = None
     username: str = ""
+    #: Extension of the Go format: PEM file to trust for the backend's TLS (dev CA, private PKI).
+    certificate_authority: str = ""
 
     @property
     def key(self) -> str:
@@ -109,6 +111,8 @@ class Server:
         if self.expires_at is not None:
             out["expiresAt"] = _format_time(self.expires_at)
         out["username"] = self.username
+        if self.certificate_authority:
+            out["certificateAuthority"] = self.certificate_authority
         return out
 
     @classmethod
@@ -120,6 +124,7 @@ class Server:
             token_type=str(data.get("tokenType") or "Bearer"),
             expires_at=_parse_time(str(data.get("expiresAt") or "")),
             username=str(data.get("username") or ""),
+            certificate_authority=str(data.get("certificateAuthority") or ""),
         )
 
 
@@ -147,7 +152,8 @@ class Config:
             raise CLIError(
                 f"{path} is not valid JSON ({exc.msg} at line {exc.lineno}); fix or remove it"
             ) from exc
-        if not isinstance(data, dict) or not isinstance(data.get("servers") or {}, dict):
+        servers_raw = data.get("servers") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or not isinstance(servers_raw if servers_raw is not None else {}, dict):
             raise CLIError(f"{path} is not a kube-bind config file; fix or remove it")
         servers = {
             str(key): Server.from_json(value)

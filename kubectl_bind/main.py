@@ -52,10 +52,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser, se
     for module in _REGISTRARS:
         module.register(sub)
     names = set(sub.choices)
-    listing = "\n".join(
-        f"  {action.dest:18s}{action.help}"
-        for action in sub._choices_actions
-    )
+    listing = "\n".join(f"  {action.dest:18s}{action.help}" for action in sub._choices_actions)
     root = _Parser(
         prog=PROG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

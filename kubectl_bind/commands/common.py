@@ -49,6 +49,7 @@ VALUE_FLAGS = {
     "-o",
     "--output",
     "--timeout",
+    "--certificate-authority",
 }
 
 
@@ -172,7 +173,10 @@ def resolve_server(args: argparse.Namespace, url: str = "", *, require_login: bo
 
 def open_backend(args: argparse.Namespace, resolved: ResolvedServer) -> BackendClient:
     return BackendClient(
-        resolved.url, server=resolved.server, insecure_skip_tls_verify=args.insecure_skip_tls_verify
+        resolved.url,
+        server=resolved.server,
+        insecure_skip_tls_verify=args.insecure_skip_tls_verify,
+        certificate_authority=args.certificate_authority,
     )
 
 

@@ -13,6 +13,7 @@ import argparse
 import secrets
 import sys
 import webbrowser
+from pathlib import Path
 
 from kubectl_bind import config as config_mod
 from kubectl_bind import progress
@@ -40,6 +41,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--insecure-skip-tls-verify", action="store_true", help="do not verify the backend's TLS certificate"
     )
     p.add_argument("--config-file", default="", help="kube-bind config file (default: ~/.kube-bind/config)")
+    p.add_argument(
+        "--certificate-authority",
+        default="",
+        help="PEM file to trust for the backend's TLS (stored with the login)",
+    )
     p.set_defaults(func=run)
 
 
@@ -60,7 +66,10 @@ async def run(args: argparse.Namespace) -> int:
         raise UsageError("--timeout must be positive")
     url = config_mod.normalize_url(args.url)
     session_id = secrets.token_urlsafe(20)
-    async with BackendClient(url, insecure_skip_tls_verify=args.insecure_skip_tls_verify) as backend:
+    ca = str(Path(args.certificate_authority).resolve()) if args.certificate_authority else ""
+    async with BackendClient(
+        url, insecure_skip_tls_verify=args.insecure_skip_tls_verify, certificate_authority=ca
+    ) as backend:
         provider = await backend.exports()
     authorize = discover_authorize_url(provider)
     with CallbackServer() as callback:
@@ -88,6 +97,7 @@ async def run(args: argparse.Namespace) -> int:
         access_token=token,
         token_type=query.get("token_type") or "Bearer",
         expires_at=config_mod.token_expiry(query.get("expires_in")),
+        certificate_authority=ca,
     )
     cfg.set_server(server)
     cfg.save()
