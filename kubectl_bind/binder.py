@@ -257,7 +257,8 @@ class Binder:
                 p.update(f"phase {phase}")
                 if time.monotonic() > deadline:
                     raise CLIError(
-                        f"APIServiceExportRequest {name} did not succeed within {self.options.request_timeout:.0f}s "
+                        f"APIServiceExportRequest {name} did not succeed within "
+                        f"{self.options.request_timeout:.0f}s "
                         f"(phase {phase}); is the backend's controller running?"
                     )
                 await asyncio.sleep(self.options.poll_interval)
@@ -278,7 +279,8 @@ class Binder:
                 if ref.get("name") != secret_name or ref.get("namespace") != constants.KONNECTOR_NAMESPACE:
                     raise CLIError(
                         f"APIServiceBinding {name} already exists for another provider "
-                        f"(Secret {ref.get('namespace')}/{ref.get('name')}); unbind it first or choose another --name"
+                        f"(Secret {ref.get('namespace')}/{ref.get('name')}); "
+                        "unbind it first or choose another --name"
                     ) from None
         if not (binding.get("status") or {}).get("conditions"):
             pending = {

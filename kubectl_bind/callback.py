@@ -99,10 +99,10 @@ class CallbackServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    async def wait(self, timeout: float) -> dict[str, str]:
+    async def wait(self, seconds: float) -> dict[str, str]:
         """The callback's query parameters; CLIError on timeout."""
         loop = asyncio.get_running_loop()
-        done = await loop.run_in_executor(None, self._done.wait, timeout)
+        done = await loop.run_in_executor(None, self._done.wait, seconds)
         if not done or self._result is None:
-            raise CLIError(f"timed out after {timeout:.0f}s waiting for the browser to return to {self.url}")
+            raise CLIError(f"timed out after {seconds:.0f}s waiting for the browser to return to {self.url}")
         return dict(self._result)

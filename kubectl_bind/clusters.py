@@ -29,17 +29,21 @@ def load_consumer_config(kubeconfig: str | None, context: str | None) -> RestCon
             return load_kubeconfig(kubeconfig, context=context)
         return load_default(context=context)
     except ConfigError as exc:
+        if not kubeconfig and "not running in a cluster" in str(exc):
+            raise CLIError(
+                "no consumer kubeconfig: pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config"
+            ) from exc
         raise CLIError(f"consumer kubeconfig: {exc}") from exc
 
 
 def consumer_client(kubeconfig: str | None, context: str | None) -> ApiClient:
-    return ApiClient(load_consumer_config(kubeconfig, context), user_agent=USER_AGENT)
+    return ApiClient(load_consumer_config(kubeconfig, context), user_agent=USER_AGENT, http2=False)
 
 
 def remote_client(kubeconfig: dict[str, Any]) -> ApiClient:
     """A client for the provider from a decoded (minted) kubeconfig."""
     try:
-        return ApiClient(load_kubeconfig_dict(kubeconfig), user_agent=USER_AGENT)
+        return ApiClient(load_kubeconfig_dict(kubeconfig), user_agent=USER_AGENT, http2=False)
     except ConfigError as exc:
         raise CLIError(f"provider kubeconfig: {exc}") from exc
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from kubectl_bind import __version__
 from kubectl_bind.commands import (
@@ -99,18 +101,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
-    func: Callable[[argparse.Namespace], Awaitable[int]] | None = getattr(args, "func", None)
+    func: Callable[[argparse.Namespace], int | Coroutine[Any, Any, int]] | None = getattr(args, "func", None)
     if func is None:
         (verbs.print_help if verb_argv is not None else root.print_help)()
         return EXIT_USAGE
     try:
-        return asyncio.run(func(args))
+        result = func(args)
+        if inspect.iscoroutine(result):
+            return int(asyncio.run(result))
+        assert isinstance(result, int)
+        return result
     except CLIError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
+    except Exception as exc:  # a bug or an unexpected failure: one line, details with -v
+        if verbose:
+            logging.getLogger("kubectl_bind").exception("unexpected error")
+        sys.stderr.write(f"error: unexpected {type(exc).__name__}: {exc} (run with -v for details)\n")
+        return 1
 
 
 def cli() -> None:

@@ -11,6 +11,7 @@ template as listed by ``GET /api/templates``; every consumer-side object is prin
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import sys
 from pathlib import Path
@@ -85,7 +86,7 @@ def _read_request_file(path: str) -> dict[str, Any]:
 async def _remote_kubeconfig(args: argparse.Namespace, consumer: Any) -> Kubeconfig:
     if args.remote_kubeconfig:
         try:
-            text = Path(args.remote_kubeconfig).read_text()
+            text = await asyncio.to_thread(Path(args.remote_kubeconfig).read_text)
         except OSError as exc:
             raise UsageError(f"cannot read {args.remote_kubeconfig}: {exc.strerror}") from exc
         kubeconfig = parse_kubeconfig(text, args.remote_kubeconfig) if not args.remote_namespace else None
@@ -104,7 +105,8 @@ async def _remote_kubeconfig(args: argparse.Namespace, consumer: Any) -> Kubecon
         encoded = (secret.get("data") or {}).get(constants.KUBECONFIG_SECRET_KEY)
         if not encoded:
             raise CLIError(
-                f"Secret {args.remote_kubeconfig_namespace}/{args.remote_kubeconfig_name} has no key kubeconfig"
+                f"Secret {args.remote_kubeconfig_namespace}/{args.remote_kubeconfig_name} "
+                "has no key kubeconfig"
             )
         text = base64.b64decode(encoded).decode()
         return (
@@ -167,6 +169,7 @@ async def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"invalid --name {args.name!r}: use a DNS subdomain (lowercase letters, digits, '-', '.')"
         )
+    file_request = _read_request_file(args.file) if args.file else None
     consumer = None if args.dry_run else consumer_client(args.kubeconfig, args.context)
     try:
         if args.template_name:
@@ -185,7 +188,8 @@ async def run(args: argparse.Namespace) -> int:
                 if not (body.get("authentication") or {}).get("oauth2CodeGrant"):
                     raise CLIError("POST /api/bind: the response has no authentication.oauth2CodeGrant")
         else:
-            request = _read_request_file(args.file)
+            assert file_request is not None
+            request = file_request
             if args.name:
                 request.setdefault("metadata", {})["name"] = args.name
             result = BindingResult(await _remote_kubeconfig(args, consumer), [request])

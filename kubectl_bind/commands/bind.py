@@ -75,9 +75,8 @@ async def run(args: argparse.Namespace) -> int:
             with progress.waiting("waiting for the binding in the browser"):
                 query = await callback.wait(args.browser_timeout)
         if query.get("error") or query.get("success") == "false":
-            raise CLIError(
-                f"binding failed: {query.get('error_description') or query.get('error') or query.get('message') or 'unknown error'}"
-            )
+            reason = query.get("error_description") or query.get("error") or query.get("message")
+            raise CLIError(f"binding failed: {reason or 'unknown error'}")
         encoded = query.get("binding_response")
         if not encoded:
             raise CLIError("the browser returned no binding_response")

@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "cluster-identity",
         help="print the consumer cluster's identity (UID of kube-system)",
-        description="Print the consumer cluster identity used by kube-bind (the UID of a namespace, default kube-system).",
+        description="Print the consumer cluster identity used by kube-bind "
+        "(the UID of a namespace, default kube-system).",
     )
     common.add_kube_flags(p)
     p.add_argument(

@@ -75,6 +75,9 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--config-file", default="", help="kube-bind config file (default: ~/.kube-bind/config)"
     )
+    group.add_argument(
+        "--certificate-authority", default="", help="PEM file to trust for the backend's TLS certificate"
+    )
 
 
 def add_output_flag(parser: argparse.ArgumentParser, default: str = "table") -> None:

@@ -10,6 +10,7 @@ requests the response carries. ``--dry-run`` prints the objects instead (needs `
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import sys
 from pathlib import Path
@@ -30,7 +31,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "deploy",
         help="deploy the konnector from a backend-only binding response",
-        description="Store a provider kubeconfig (from a BindingResourceResponse file or Secret) on the consumer, "
+        description="Store a provider kubeconfig (from a BindingResourceResponse file or Secret) "
+        "on the consumer, "
         "deploy the konnector and bind the requests it carries.",
     )
     p.add_argument(
@@ -66,12 +68,20 @@ async def run(args: argparse.Namespace) -> int:
     options = common.binder_options(args)
     if bool(args.file) == bool(args.secret):
         raise UsageError("give exactly one of -f/--file or --secret")
+    if args.secret:
+        ns, sep, name = args.secret.partition("/")
+        if not sep or not ns or not name:
+            raise UsageError(f"invalid --secret {args.secret!r}: expected NAMESPACE/NAME")
     if args.dry_run and args.secret:
         raise UsageError("--dry-run touches no cluster: use -f instead of --secret")
     result: BindingResult | None = None
     if args.file:
         try:
-            data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+            data = (
+                sys.stdin.buffer.read()
+                if args.file == "-"
+                else await asyncio.to_thread(Path(args.file).read_bytes)
+            )
         except OSError as exc:
             raise UsageError(f"cannot read {args.file}: {exc.strerror}") from exc
         result = parse_secret_payload(data, args.file)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-
 import subprocess
 import sys
 import time
@@ -90,7 +89,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     workdir_flag(sup)
     sup.add_argument("--bind", default="")
     sup.set_defaults(func=run_supervise)
-    dev_sub._choices_actions = [a for a in dev_sub._choices_actions if a.dest != "supervise"]  # noqa: SLF001
+    dev_sub._choices_actions = [a for a in dev_sub._choices_actions if a.dest != "supervise"]
 
 
 def _workdir(args: argparse.Namespace) -> Path:
@@ -116,7 +115,8 @@ def _summary(current: dict[str, Any]) -> str:
     ]
     if current.get("bindings"):
         lines += [
-            f"  bound:            {', '.join(current['bindings'])} (konnector log {(current.get('konnector') or {}).get('log')})",
+            f"  bound:            {', '.join(current['bindings'])}",
+            f"  konnector log:    {(current.get('konnector') or {}).get('log')}",
             "",
             "Try it:",
             f"  kubectl --kubeconfig {consumer} apply -f examples/billy-the-kid.yaml",
@@ -129,13 +129,14 @@ def _summary(current: dict[str, Any]) -> str:
             "Bind the Cowboys service into the consumer:",
             f"  export KUBECONFIG={consumer}",
             f"  kubectl bind login {url} --certificate-authority {backend.get('caFile', '?')}",
-            f"  kubectl bind                       # pick 'cowboys' in the browser, or: kubectl bind apiservice --template-name cowboys",
+            "  kubectl bind        # pick 'cowboys' in the browser",
+            "  # or without a browser: kubectl bind apiservice --template-name cowboys",
         ]
     lines += ["", "Stop everything with: kubectl bind dev down"]
     return "\n".join(lines) + "\n"
 
 
-async def run_up(args: argparse.Namespace) -> int:
+def run_up(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
     workdir = _workdir(args)
@@ -198,7 +199,7 @@ async def run_up(args: argparse.Namespace) -> int:
     return 0
 
 
-async def run_supervise(args: argparse.Namespace) -> int:
+def run_supervise(args: argparse.Namespace) -> int:
     from kubectl_bind.dev.supervisor import DevOptions, Supervisor
 
     logging.getLogger().setLevel(logging.INFO)
@@ -220,18 +221,18 @@ def _recorded_pids(current: dict[str, Any]) -> list[int]:
     return pids
 
 
-async def run_down(args: argparse.Namespace) -> int:
+def run_down(args: argparse.Namespace) -> int:
     workdir = _workdir(args)
     current = state.read(workdir)
     if current is None:
         progress.info(f"no dev environment recorded in {workdir}")
         return 0
     supervisor = current.get("supervisorPid")
-    if state.pid_alive(supervisor):
+    if supervisor and state.pid_alive(int(supervisor)):
         state.terminate(int(supervisor))
         deadline = time.monotonic() + args.timeout
         with progress.waiting("stopping the kube-bind dev environment"):
-            while state.pid_alive(supervisor) and time.monotonic() < deadline:
+            while state.pid_alive(int(supervisor)) and time.monotonic() < deadline:
                 time.sleep(0.2)
     leftovers = [pid for pid in _recorded_pids(current) if state.pid_alive(pid)]
     for pid in leftovers:  # only if the supervisor could not stop them (killed, crashed)
@@ -241,7 +242,7 @@ async def run_down(args: argparse.Namespace) -> int:
     return 0
 
 
-async def run_status(args: argparse.Namespace) -> int:
+def run_status(args: argparse.Namespace) -> int:
     workdir = _workdir(args)
     current = state.read(workdir)
     if current is None or not _running(current):

@@ -10,10 +10,10 @@ redirect carrying ``access_token``/``token_type``/``expires_in``. The token is s
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import sys
 import webbrowser
-from pathlib import Path
 
 from kubectl_bind import config as config_mod
 from kubectl_bind import progress
@@ -61,12 +61,16 @@ def open_or_print(url: str, what: str, skip_browser: bool) -> None:
     progress.info(f"Open this URL in a browser to {what}:\n\n    {url}\n")
 
 
+def _absolute(path: str) -> str:
+    return os.path.abspath(path) if path else ""
+
+
 async def run(args: argparse.Namespace) -> int:
+    ca = _absolute(args.certificate_authority)
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
     url = config_mod.normalize_url(args.url)
     session_id = secrets.token_urlsafe(20)
-    ca = str(Path(args.certificate_authority).resolve()) if args.certificate_authority else ""
     async with BackendClient(
         url, insecure_skip_tls_verify=args.insecure_skip_tls_verify, certificate_authority=ca
     ) as backend:

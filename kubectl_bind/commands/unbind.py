@@ -16,6 +16,8 @@ import asyncio
 import base64
 import time
 
+import httpx
+
 from kubebind.apis import constants
 from kubebind.kube import errors as kube_errors
 from kubebind.kube.resources import SECRETS
@@ -31,7 +33,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "unbind",
         help="remove a binding on the consumer and the provider",
-        description="Remove APIServiceBinding NAME: its request on the provider, the binding, the konnector's "
+        description="Remove APIServiceBinding NAME: its request on the provider, the binding, "
+        "the konnector's "
         "grants for it and (when unused) the provider kubeconfig Secret.",
     )
     p.add_argument("name", metavar="NAME", help="APIServiceBinding name")
@@ -67,7 +70,8 @@ async def run(args: argparse.Namespace) -> int:
                 kubeconfig = parse_kubeconfig(base64.b64decode(encoded).decode())
         except (kube_errors.ApiError, CLIError, ValueError) as exc:
             progress.info(
-                f"warning: cannot read the provider kubeconfig ({exc}); the provider side is left to the backend"
+                f"warning: cannot read the provider kubeconfig ({exc}); "
+                "the provider side is left to the backend"
             )
         if kubeconfig is not None:
             async with remote_client(kubeconfig.data) as remote:
@@ -76,7 +80,7 @@ async def run(args: argparse.Namespace) -> int:
                     progress.info(f"deleted APIServiceExportRequest {args.name} on the provider")
                 except kube_errors.NotFoundError:
                     pass
-                except (kube_errors.ApiError, OSError) as exc:
+                except (kube_errors.ApiError, httpx.HTTPError, OSError) as exc:
                     progress.info(f"warning: could not delete the request on the provider: {exc}")
 
         async with api_errors(f"deleting APIServiceBinding {args.name}"):

@@ -55,9 +55,9 @@ def _load(path: Path) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict)]
 
 
-async def wait_for_api(client: ApiClient, group_version: str, timeout: float) -> None:
+async def wait_for_api(client: ApiClient, group_version: str, seconds: float) -> None:
     """Until the provider serves ``/apis/<group_version>`` (the APIService is available)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + seconds
     last = ""
     while time.monotonic() < deadline:
         try:
@@ -67,7 +67,7 @@ async def wait_for_api(client: ApiClient, group_version: str, timeout: float) ->
             last = str(exc)
         await asyncio.sleep(0.5)
     raise CLIError(
-        f"the provider does not serve {group_version} after {timeout:.0f}s ({last}); see the backend log"
+        f"the provider does not serve {group_version} after {seconds:.0f}s ({last}); see the backend log"
     )
 
 
@@ -103,7 +103,7 @@ async def _ensure_namespace(client: ApiClient, name: str) -> None:
 
 
 async def bind_without_browser(
-    provider: ApiClient, consumer: ApiClient, template_name: str, *, timeout: float = 120.0
+    provider: ApiClient, consumer: ApiClient, template_name: str, *, wait_seconds: float = 120.0
 ) -> list[dict[str, Any]]:
     """Bind ``template_name`` through the backend-only flow; returns the APIServiceBindings."""
     try:
@@ -127,7 +127,7 @@ async def bind_without_browser(
         await provider.create(BINDABLE_REQUESTS, request, namespace=namespace)
     except kube_errors.AlreadyExistsError:
         pass
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + wait_seconds
     secret_name = f"{name}-binding-response"
     result: BindingResult | None = None
     while result is None:
@@ -141,7 +141,8 @@ async def bind_without_browser(
             pass
         if time.monotonic() > deadline:
             raise CLIError(
-                f"the backend did not answer BindableResourcesRequest {namespace}/{name} within {timeout:.0f}s"
+                f"the backend did not answer BindableResourcesRequest {namespace}/{name} "
+                f"within {wait_seconds:.0f}s"
             )
         await asyncio.sleep(0.5)
     spec = {
@@ -157,7 +158,7 @@ async def bind_without_browser(
             "spec": spec,
         }
     ]
-    binder = Binder(consumer, BinderOptions(konnector_deployment=False, request_timeout=timeout))
+    binder = Binder(consumer, BinderOptions(konnector_deployment=False, request_timeout=wait_seconds))
     return await binder.run(result)
 
 
