@@ -39,8 +39,8 @@ DEFAULT_KONNECTOR_IMAGE = "ghcr.io/kube-bind-py/konnector:v0.1.0"
 FIELD_MANAGER = "kubectl-bind"
 KONNECTOR_NAME = "konnector"
 KONNECTOR_CLUSTER_ROLE = "kube-bind-konnector"
-HEALTH_PORT = 8090
-METRICS_PORT = 8080
+#: The konnector serves /healthz, /readyz and /metrics on one port.
+SERVER_PORT = 8090
 
 _VERBS_RW = ["get", "list", "watch", "create", "update", "patch", "delete"]
 _VERBS_RO = ["get", "list", "watch"]
@@ -200,7 +200,9 @@ def konnector_deployment(
     def field_env(name: str, path: str) -> dict[str, Any]:
         return {"name": name, "valueFrom": {"fieldRef": {"fieldPath": path}}}
 
-    probe = {"httpGet": {"path": "/healthz", "port": "health"}, "periodSeconds": 10}
+    def probe(path: str) -> dict[str, Any]:
+        return {"httpGet": {"path": path, "port": "http"}, "periodSeconds": 10}
+
     pod_spec: dict[str, Any] = {
         "serviceAccountName": KONNECTOR_NAME,
         "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
@@ -212,12 +214,13 @@ def konnector_deployment(
                     field_env("POD_NAME", "metadata.name"),
                     field_env("POD_NAMESPACE", "metadata.namespace"),
                 ],
-                "ports": [
-                    {"name": "health", "containerPort": HEALTH_PORT},
-                    {"name": "metrics", "containerPort": METRICS_PORT},
+                "args": [
+                    f"--lease-namespace={constants.KONNECTOR_NAMESPACE}",
+                    f"--server-address=:{SERVER_PORT}",
                 ],
-                "readinessProbe": probe,
-                "livenessProbe": {**probe, "initialDelaySeconds": 15, "failureThreshold": 6},
+                "ports": [{"name": "http", "containerPort": SERVER_PORT}],
+                "readinessProbe": probe("/readyz"),
+                "livenessProbe": {**probe("/healthz"), "initialDelaySeconds": 15, "failureThreshold": 6},
                 "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
                 "securityContext": {
                     "allowPrivilegeEscalation": False,

@@ -113,7 +113,9 @@ def test_konnector_renders_leader_elected_least_privilege(helm: Helm, values: st
     assert deployment["spec"]["replicas"] == 2
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert "--lease-namespace=$(POD_NAMESPACE)" in container["args"]
-    assert {p["name"] for p in container["ports"]} == {"health", "metrics"}
+    assert [p["name"] for p in container["ports"]] == ["http"]
+    assert "--server-address=:8090" in container["args"]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     for role in by_kind(docs, "ClusterRole") + by_kind(docs, "Role"):
         for rule in role["rules"]:

@@ -23,7 +23,9 @@ async def api(provider: Cluster) -> AsyncIterator[kclient.ApiClient]:
         yield client
 
 
-def cm(name: str, data: dict[str, str] | None = None, labels: dict[str, str] | None = None) -> dict[str, object]:
+def cm(
+    name: str, data: dict[str, str] | None = None, labels: dict[str, str] | None = None
+) -> dict[str, object]:
     return {"metadata": {"name": name, "labels": labels or {}}, "data": data or {}}
 
 
@@ -76,7 +78,9 @@ async def test_patches_and_server_side_apply(api: kclient.ApiClient, provider_na
     assert jsonpatched["data"] == {"b": "20"}
 
     applied = await api.apply(
-        CONFIGMAPS, {"metadata": {"name": "p", "namespace": ns}, "data": {"owned": "x"}}, field_manager="kube-bind.io"
+        CONFIGMAPS,
+        {"metadata": {"name": "p", "namespace": ns}, "data": {"owned": "x"}},
+        field_manager="kube-bind.io",
     )
     assert applied["data"] == {"b": "20", "owned": "x"}
     managers = {entry["manager"] for entry in applied["metadata"]["managedFields"]}
@@ -91,7 +95,9 @@ async def test_patches_and_server_side_apply(api: kclient.ApiClient, provider_na
             force=False,
         )
     forced = await api.apply(
-        CONFIGMAPS, {"metadata": {"name": "p", "namespace": ns}, "data": {"owned": "y"}}, field_manager="other"
+        CONFIGMAPS,
+        {"metadata": {"name": "p", "namespace": ns}, "data": {"owned": "y"}},
+        field_manager="other",
     )
     assert forced["data"]["owned"] == "y"
 
@@ -110,11 +116,15 @@ async def test_dry_run_changes_nothing(api: kclient.ApiClient, provider_namespac
 async def test_selectors_and_pagination(api: kclient.ApiClient, provider_namespace: str) -> None:
     ns = provider_namespace
     for i in range(7):
-        await api.create(CONFIGMAPS, cm(f"cm-{i}", labels={"parity": "even" if i % 2 == 0 else "odd"}), namespace=ns)
+        await api.create(
+            CONFIGMAPS, cm(f"cm-{i}", labels={"parity": "even" if i % 2 == 0 else "odd"}), namespace=ns
+        )
 
     page = await api.list(CONFIGMAPS, namespace=ns, label_selector={"parity": "odd"})
     assert sorted(o["metadata"]["name"] for o in page["items"]) == ["cm-1", "cm-3", "cm-5"]
-    page = await api.list(CONFIGMAPS, namespace=ns, label_selector=LabelSelector.parse("parity in (even),parity"))
+    page = await api.list(
+        CONFIGMAPS, namespace=ns, label_selector=LabelSelector.parse("parity in (even),parity")
+    )
     assert len(page["items"]) == 4
     page = await api.list(CONFIGMAPS, namespace=ns, field_selector={"metadata.name": "cm-2"})
     assert [o["metadata"]["name"] for o in page["items"]] == ["cm-2"]
@@ -157,7 +167,9 @@ async def test_status_subresource_and_cluster_scope(api: kclient.ApiClient) -> N
     created = await api.create(NAMESPACES, {"metadata": {"name": name}})
     try:
         assert created["status"]["phase"] == "Active"
-        created["status"]["conditions"] = [{"type": "Probe", "status": "True", "reason": "Test", "message": "x"}]
+        created["status"]["conditions"] = [
+            {"type": "Probe", "status": "True", "reason": "Test", "message": "x"}
+        ]
         updated = await api.update_status(NAMESPACES, created)
         assert updated["status"]["conditions"][0]["type"] == "Probe"
         patched = await api.patch(NAMESPACES, name, {"metadata": {"labels": {"a": "b"}}})
@@ -181,7 +193,9 @@ async def test_discovery_resolves_kinds(api: kclient.ApiClient) -> None:
 async def test_forbidden_for_an_unprivileged_token(
     api: kclient.ApiClient, provider: Cluster, provider_namespace: str
 ) -> None:
-    await api.create(resources.SERVICE_ACCOUNTS, {"metadata": {"name": "nobody"}}, namespace=provider_namespace)
+    await api.create(
+        resources.SERVICE_ACCOUNTS, {"metadata": {"name": "nobody"}}, namespace=provider_namespace
+    )
     token = provider.create_token(provider_namespace, "nobody", seconds=600)
     async with kclient.ApiClient(api.config.with_token(token)) as weak:
         with pytest.raises(errors.ForbiddenError) as denied:
