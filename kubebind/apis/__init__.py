@@ -16,10 +16,14 @@ Contract, module by module (import modules, not names: ``from kubebind.apis impo
 * ``openapi`` - structural OpenAPI v3 schemas and full CRD manifests generated from the models.
 * ``validation`` - ``apply_defaults``, ``validate_create``, ``validate_update`` with Kubernetes
   field-error types; unknown-field detection and pruning for strict field validation.
+  ``fielderrors`` holds the error type, ``objectmeta`` the name/metadata rules it uses.
 * ``naming`` - derived names: consumer cluster namespace hash, BoundSchema names, provider
   namespaces, Prefixed isolation names.
+* ``strategy`` - what an apiserver does to ``status``/``generation`` on create, update and
+  ``/status`` update of kinds with a status subresource.
+* ``columns`` - printer-column cells (JSONPath subset) for Table output and CLI listings.
 * ``boundschema`` - BoundSchema ⇄ CRD conversion and the ``kube-bind.io/source-spec-hash``.
-* ``duration`` - Go duration strings (``5m0s``).
+* ``duration`` - Go duration strings (``5m0s``) and Kubernetes age text (``37s``).
 
 Compatibility: field names, kinds and strings follow the Go kube-bind v0.8 wire format (see
 ``docs/kube-bind-reference.md`` §2 and §12); deliberate differences (stricter immutability,

@@ -1,0 +1,1 @@
+"""Authentication and authorization of API requests (front proxy, TokenReview, SubjectAccessReview)."""

@@ -1,0 +1,379 @@
+"""The object store: current state, global resourceVersions, selectors, paging, guaranteed update.
+
+Contract (what the registry relies on):
+
+* Every write runs in one transaction that first increments ``kb_revision.current`` (row lock on
+  Postgres, the database write lock on SQLite). Writes are therefore serialised and commit in
+  resourceVersion order; the new version is written to the object and to a ``kb_changes`` row in
+  the same transaction, so the change log is complete and gap-free.
+* :meth:`ObjectStore.guaranteed_update` hands the current state (or ``None``) to a pure callback
+  inside that transaction; the callback returns the new object, :data:`DELETE`, or raises a
+  :class:`~app.storage.errors.StatusError`. Preconditions (resourceVersion, uid) checked there are
+  therefore race-free across replicas.
+* :meth:`ObjectStore.list` reads the revision and the rows in one snapshot (REPEATABLE READ on
+  Postgres, a ``BEGIN`` snapshot on SQLite), so a watch started from the returned version sees
+  every later change exactly once. Continue tokens carry that version and the last key; later
+  pages return current data and report the first page's version (so a following watch may
+  repeat a change, never miss one).
+* After commit, :class:`WriteListener` callbacks are invoked (the change feed wakes watchers) and,
+  on Postgres, ``pg_notify`` tells the other replicas.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import base64
+import binascii
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import orjson
+from sqlalchemy import Row, and_, false, insert, delete, func, or_, select, text, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.storage import errors
+from app.storage.rows import ChangeRow, ObjectRow, RevisionRow
+from kubebind.kube.selectors import LabelSelector
+
+__all__ = ["DELETE", "NOTIFY_CHANNEL", "ListResult", "ObjectStore", "WriteResult", "dumps", "loads"]
+
+NOTIFY_CHANNEL: Final = "kube_bind_changes"
+
+
+class _Delete:
+    def __repr__(self) -> str:
+        return "DELETE"
+
+
+#: Returned by an update callback to delete the object.
+DELETE: Final = _Delete()
+
+UpdateFn = Callable[[dict[str, Any] | None], "dict[str, Any] | _Delete"]
+
+
+def dumps(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
+
+
+def loads(data: str | bytes) -> Any:
+    return orjson.loads(data)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    type: str  # ADDED | MODIFIED | DELETED
+    object: dict[str, Any]
+    resource_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListResult:
+    items: list[dict[str, Any]]
+    resource_version: int
+    continue_token: str | None
+    remaining: int | None
+
+
+def _owner_uids(obj: dict[str, Any]) -> str:
+    refs = (obj.get("metadata") or {}).get("ownerReferences") or []
+    return " ".join(str(r.get("uid")) for r in refs if isinstance(r, dict) and r.get("uid"))
+
+
+def encode_continue(rv: int, namespace: str, name: str) -> str:
+    raw = dumps({"v": "kb1", "rv": rv, "ns": namespace, "name": name})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_continue(token: str) -> tuple[int, str, str]:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        data = loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(data, dict) or data.get("v") != "kb1":
+            raise ValueError("unknown version")
+        return int(data["rv"]), str(data["ns"]), str(data["name"])
+    except (ValueError, KeyError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
+        raise errors.BadRequest(f"invalid continue token: {exc}") from exc
+
+
+class _NoChange(Exception):
+    """Raised inside the write transaction when the callback changed nothing (rolls back)."""
+
+
+WriteListener = Callable[[int], Awaitable[None] | None]
+
+
+class ObjectStore:
+    """See the module docstring. One per process, shared by every request."""
+
+    def __init__(self, engine: AsyncEngine, *, group: str) -> None:
+        self._engine = engine
+        self._group = group
+        self._postgres = engine.dialect.name == "postgresql"
+        self._listeners: list[WriteListener] = []
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    @property
+    def is_postgres(self) -> bool:
+        return self._postgres
+
+    def add_write_listener(self, listener: WriteListener) -> None:
+        self._listeners.append(listener)
+
+    async def _notify(self, rv: int) -> None:
+        for listener in self._listeners:
+            result = listener(rv)
+            if result is not None:
+                await result
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    async def _snapshot(self) -> AsyncConnection:
+        conn = await self._engine.connect()
+        if self._postgres:
+            await conn.execution_options(isolation_level="REPEATABLE READ")
+        await conn.begin()
+        return conn
+
+    async def current_revision(self) -> tuple[int, int]:
+        """(current resourceVersion, compacted-through resourceVersion)."""
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(RevisionRow.current, RevisionRow.compacted))).one_or_none()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def get(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
+        async with self._engine.connect() as conn:
+            data = (
+                await conn.execute(
+                    select(ObjectRow.data).where(
+                        ObjectRow.resource == resource,
+                        ObjectRow.namespace == namespace,
+                        ObjectRow.name == name,
+                    )
+                )
+            ).scalar_one_or_none()
+        return loads(data) if data is not None else None
+
+    async def list(
+        self,
+        resource: str,
+        *,
+        namespace: str | None = None,
+        name: str | None = None,
+        label_selector: LabelSelector | None = None,
+        limit: int = 0,
+        continue_token: str | None = None,
+        batch: int = 500,
+    ) -> ListResult:
+        """Objects of ``resource`` (optionally in one namespace / with one name), ordered by key."""
+        start: tuple[str, str] | None = None
+        token_rv: int | None = None
+        if continue_token:
+            token_rv, ns0, name0 = decode_continue(continue_token)
+            start = (ns0, name0)
+        conn = await self._snapshot()
+        try:
+            rev = (await conn.execute(select(RevisionRow.current))).scalar_one_or_none() or 0
+            conds: list[Any] = [ObjectRow.resource == resource]
+            if namespace is not None:
+                conds.append(ObjectRow.namespace == namespace)
+            if name is not None:
+                conds.append(ObjectRow.name == name)
+            items: list[dict[str, Any]] = []
+            last_key: tuple[str, str] | None = None
+            more = False
+            cursor = start
+            while True:
+                stmt = select(ObjectRow.namespace, ObjectRow.name, ObjectRow.data).where(*conds)
+                if cursor is not None:
+                    stmt = stmt.where(tuple_(ObjectRow.namespace, ObjectRow.name) > tuple_(*cursor))
+                stmt = stmt.order_by(ObjectRow.namespace, ObjectRow.name).limit(batch)
+                rows = (await conn.execute(stmt)).all()
+                for ns_, name_, data in rows:
+                    cursor = (ns_, name_)
+                    obj = loads(data)
+                    if label_selector is not None and not label_selector.matches(
+                        (obj.get("metadata") or {}).get("labels")
+                    ):
+                        continue
+                    if limit and len(items) >= limit:
+                        more = True
+                        break
+                    items.append(obj)
+                    last_key = (ns_, name_)
+                if more or len(rows) < batch:
+                    break
+        finally:
+            await conn.rollback()
+            await conn.close()
+        list_rv = token_rv if token_rv is not None else int(rev)
+        token = encode_continue(list_rv, *last_key) if more and last_key is not None else None
+        return ListResult(items=items, resource_version=list_rv, continue_token=token, remaining=None)
+
+    async def find_dependents(self, owner_uid: str) -> builtins.list[tuple[str, str, str]]:
+        """(resource, namespace, name) of every object with an ownerReference to ``owner_uid``."""
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(ObjectRow.resource, ObjectRow.namespace, ObjectRow.name).where(
+                        ObjectRow.owner_uids.contains(owner_uid)
+                    )
+                )
+            ).all()
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    async def namespaces_in_use(self) -> set[str]:
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(select(ObjectRow.namespace).distinct())).scalars().all()
+        return {str(r) for r in rows if r}
+
+    # -- change log -------------------------------------------------------------------------------
+
+    async def changes_since(self, after_rv: int, *, limit: int = 1000) -> builtins.list[Row[Any]]:
+        """Change-log rows after ``after_rv`` in order (columns of ``kb_changes`` as attributes)."""
+        table = ChangeRow.__table__
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(table)
+                    .where(table.c.resource_version > after_rv)
+                    .order_by(table.c.resource_version)
+                    .limit(limit)
+                )
+            ).all()
+        return list(rows)
+
+    async def compact(self, *, older_than_seconds: float, keep_min: int) -> int:
+        """Drop change-log entries older than the retention, always keeping the newest ``keep_min``.
+
+        Returns the new compacted-through resourceVersion; watches from below it get 410 Gone.
+        """
+        cutoff_time = time.time() - older_than_seconds
+        async with self._engine.begin() as conn:
+            current, compacted = (
+                await conn.execute(select(RevisionRow.current, RevisionRow.compacted))
+            ).one()
+            by_time = (
+                await conn.execute(
+                    select(func.max(ChangeRow.resource_version)).where(ChangeRow.created_at < cutoff_time)
+                )
+            ).scalar_one_or_none() or 0
+            target = min(int(by_time), int(current) - keep_min)
+            if target <= int(compacted):
+                return int(compacted)
+            await conn.execute(delete(ChangeRow).where(ChangeRow.resource_version <= target))
+            await conn.execute(update(RevisionRow).where(RevisionRow.id == 1).values(compacted=target))
+        return target
+
+    # -- writes -----------------------------------------------------------------------------------
+
+    async def guaranteed_update(
+        self, resource: str, namespace: str, name: str, fn: UpdateFn
+    ) -> WriteResult | None:
+        """Read-modify-write one object atomically; see the module docstring.
+
+        Returns ``None`` when ``fn`` returned the current object unchanged (no write, no event).
+        """
+        try:
+            final, event, rv = await self._write(resource, namespace, name, fn)
+        except _NoChange:
+            return None
+        await self._notify(int(rv))
+        return WriteResult(type=event, object=final, resource_version=int(rv))
+
+    async def _write(
+        self, resource: str, namespace: str, name: str, fn: UpdateFn
+    ) -> tuple[dict[str, Any], str, int]:
+        async with self._engine.connect() as conn:
+            async with conn.begin():
+                stmt = update(RevisionRow).where(RevisionRow.id == 1).values(current=RevisionRow.current + 1)
+                rv = (await conn.execute(stmt.returning(RevisionRow.current))).scalar_one()
+                existing = (
+                    await conn.execute(
+                        select(ObjectRow.id, ObjectRow.data).where(
+                            ObjectRow.resource == resource,
+                            ObjectRow.namespace == namespace,
+                            ObjectRow.name == name,
+                        )
+                    )
+                ).one_or_none()
+                current = loads(existing[1]) if existing is not None else None
+                result = fn(current)
+                if isinstance(result, _Delete):
+                    if existing is None or current is None:
+                        raise errors.NotFound.of(resource, name, self._group)
+                    final = current
+                    final.setdefault("metadata", {})["resourceVersion"] = str(rv)
+                    await conn.execute(delete(ObjectRow).where(ObjectRow.id == existing[0]))
+                    event = "DELETED"
+                    prev_labels = None
+                else:
+                    if current is not None and result == current:
+                        raise _NoChange
+                    final = result
+                    meta = final.setdefault("metadata", {})
+                    meta["resourceVersion"] = str(rv)
+                    data = dumps(final)
+                    if existing is None:
+                        await conn.execute(
+                            insert(ObjectRow).values(
+                                resource=resource,
+                                namespace=namespace,
+                                name=name,
+                                uid=str(meta.get("uid") or ""),
+                                resource_version=rv,
+                                owner_uids=_owner_uids(final),
+                                data=data,
+                            )
+                        )
+                        event = "ADDED"
+                        prev_labels = None
+                    else:
+                        await conn.execute(
+                            update(ObjectRow)
+                            .where(ObjectRow.id == existing[0])
+                            .values(resource_version=rv, owner_uids=_owner_uids(final), data=data)
+                        )
+                        event = "MODIFIED"
+                        assert current is not None
+                        prev_labels = dumps((current.get("metadata") or {}).get("labels") or {})
+                await conn.execute(
+                    insert(ChangeRow).values(
+                        resource_version=rv,
+                        resource=resource,
+                        namespace=namespace,
+                        name=name,
+                        type=event,
+                        data=dumps(final),
+                        prev_labels=prev_labels,
+                        created_at=time.time(),
+                    )
+                )
+                if self._postgres:
+                    await conn.execute(
+                        text("SELECT pg_notify(:ch, :rv)"), {"ch": NOTIFY_CHANNEL, "rv": str(rv)}
+                    )
+        return final, event, int(rv)
+
+    async def keys(
+        self, resource: str, *, namespace: str | None = None, names: Sequence[str] | None = None
+    ) -> builtins.list[tuple[str, str]]:
+        conds: list[Any] = [ObjectRow.resource == resource]
+        if namespace is not None:
+            conds.append(ObjectRow.namespace == namespace)
+        if names is not None:
+            conds.append(or_(*(ObjectRow.name == n for n in names)) if names else false())
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(ObjectRow.namespace, ObjectRow.name)
+                    .where(*conds)
+                    .order_by(ObjectRow.namespace, ObjectRow.name)
+                )
+            ).all()
+        return [(str(r[0]), str(r[1])) for r in rows]
