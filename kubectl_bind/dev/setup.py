@@ -95,7 +95,7 @@ async def apply_examples(provider: ApiClient, *, api_timeout: float = 60.0) -> l
     return applied
 
 
-async def _ensure_namespace(client: ApiClient, name: str) -> None:
+async def ensure_namespace(client: ApiClient, name: str) -> None:
     try:
         await client.create(NAMESPACES, {"metadata": {"name": name}})
     except kube_errors.AlreadyExistsError:
@@ -113,7 +113,7 @@ async def bind_without_browser(
     kube_system = await consumer.get(NAMESPACES, "kube-system")
     identity = str(kube_system["metadata"]["uid"])
     namespace = "kube-bind-dev"
-    await _ensure_namespace(provider, namespace)
+    await ensure_namespace(provider, namespace)
     name = f"dev-{template_name}"
     request = {
         "metadata": {"name": name, "namespace": namespace},

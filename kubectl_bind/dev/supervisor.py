@@ -133,8 +133,15 @@ class Supervisor:
         )
         return ca, serving
 
+    async def _prepare_provider(self) -> None:
+        """The namespace of the backend's Service (its APIService registration needs it)."""
+        assert self.pair is not None
+        async with ApiClient.from_kubeconfig(self.pair.provider.kubeconfig) as provider:
+            await setup.ensure_namespace(provider, SERVICE_NAMESPACE)
+
     def _start_backend(self) -> str:
         assert self.pair is not None
+        asyncio.run(self._prepare_provider())
         self._step("starting the backend (SQLite, embedded OIDC issuer)")
         ca, serving = self._backend_certs()
         port = free_port()

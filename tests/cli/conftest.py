@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import yaml
 
+from kubebind.localcluster import paths
+
 CLI = str(Path(sys.prefix) / "bin" / "kubectl-bind")
 
 RunCLI = Callable[..., subprocess.CompletedProcess[str]]
@@ -46,6 +48,8 @@ def run_cli(cli_home: Path) -> RunCLI:
             HOME=str(cli_home),
             KUBE_BIND_CONFIG=str(cli_home / ".kube-bind" / "config"),
             BROWSER="false",
+            # The Go-built binaries stay where the session built them, not under the fake HOME.
+            KUBE_BIND_CACHE=str(paths.cache_root()),
         )
         full_env.update(env or {})
         return subprocess.run(
