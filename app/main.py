@@ -35,6 +35,7 @@ from app.aggregated import routes, status
 from app.auth.authorizer import SubjectAccessReviewer
 from app.auth.frontproxy import FrontProxyAuthenticator, RequestHeaderConfig, config_from_configmap
 from app.auth.tokenreview import TokenAuthenticator
+from app.handshake import service
 from app.metrics import Metrics
 from app.registry import kinds
 from app.registry.rest import GarbageCollector, RestStore
@@ -99,6 +100,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
         engine = engines.create_engine(settings.database_url, pool_size=settings.database_pool_size)
         tasks: list[asyncio.Task[None]] = []
         client: ApiClient | None = None
+        service_stack = contextlib.AsyncExitStack()
         try:
             await migrate.ensure_schema(engine, migrate=settings.migrate_on_start)
             store = ObjectStore(engine, group=constants.GROUP)
@@ -153,10 +155,22 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
                     raise RuntimeError("registering the APIService needs KUBE_BIND_APISERVICE_CA_FILE")
                 ca_pem = await asyncio.to_thread(Path(ca_file).read_bytes)
                 await registration.register(client, settings, ca_pem)
+            if settings.serve_handshake and client is not None:
+                # issue 4: handshake API, login and provider-side controllers share the engine
+                service_settings = settings.service.model_copy(
+                    update={
+                        "provider_kubeconfig": str(settings.provider_kubeconfig or ""),
+                        "database_url": settings.database_url,
+                    }
+                )
+                service_ctx = await service.build_context(service_settings, engine=engine)
+                service.attach(app, service_ctx)
+                await service_stack.enter_async_context(service.run_service(service_ctx))
             tasks.append(asyncio.create_task(_compactor(store, settings), name="changelog-compactor"))
             log.info("backend started database=%s", settings.database_url.split("://")[0])
             yield
         finally:
+            await service_stack.aclose()
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -172,11 +186,18 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
             await engine.dispose()
 
     app = FastAPI(
-        title="kube-bind backend", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None
+        title="kube-bind backend",
+        lifespan=lifespan,
+        # the handshake API's own document (the aggregated API serves /openapi/v2 and /v3 itself)
+        openapi_url="/api/openapi.json" if settings.serve_handshake else None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_exception_handler(errors.StatusError, status.handle_status_error)
     app.add_exception_handler(Exception, status.handle_unexpected)
     app.include_router(routes.build_router())
+    if settings.serve_handshake:
+        service.mount(app)
 
     @app.get("/healthz", include_in_schema=False)
     @app.get("/livez", include_in_schema=False)

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.handshake.settings import ServiceSettings
+
 
 def _default_database_url() -> str:
     return "sqlite+aiosqlite:///./kube-bind.db"
@@ -100,6 +102,14 @@ class Settings(BaseSettings):
     )
     service_port: int = Field(default=443, ge=1, le=65535)
     apiservice_ca_file: Path | None = Field(default=None, description="CA bundle put into the APIService.")
+
+    # --- service side (issue 4): handshake /api, OIDC login, credential minting, controllers --
+    # The fields live in app/handshake/settings.py (same KUBE_BIND_ environment variables);
+    # database_url and provider_kubeconfig above are passed down and win over its own copies.
+    serve_handshake: bool = Field(
+        default=True, description="Serve /api/*, login, the web page and run the provider-side controllers."
+    )
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
 
     @field_validator("database_url")
     @classmethod

@@ -19,9 +19,8 @@ does for a CRD:
 
 from __future__ import annotations
 
-import builtins
-
 import asyncio
+import builtins
 import copy
 import logging
 import secrets

@@ -21,17 +21,16 @@ Contract (what the registry relies on):
 
 from __future__ import annotations
 
-import builtins
-
 import base64
 import binascii
+import builtins
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
-from sqlalchemy import Row, and_, false, insert, delete, func, or_, select, text, tuple_, update
+from sqlalchemy import Row, delete, false, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.storage import errors

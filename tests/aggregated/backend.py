@@ -176,10 +176,13 @@ class KubeBindBackend:
         self.process = self._spawn("kube-bind-backend", database_url, self.port, extra_env)
         self.wait_available()
 
-    def stop(self) -> None:
+    def stop_replicas(self) -> None:
         for replica in self.replicas:
             replica.stop()
         self.replicas.clear()
+
+    def stop(self) -> None:
+        self.stop_replicas()
         if self.process is not None:
             self.process.stop()
             self.process = None

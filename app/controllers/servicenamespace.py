@@ -1,0 +1,113 @@
+"""APIServiceNamespace → provider Namespace + per-namespace RBAC (reference §5.6, §5.4, fixed).
+
+For ``APIServiceNamespace <name>`` in cluster namespace ``<ns>`` the provider namespace is always
+``<ns>-<name>`` (never the shared consumer name of the Go ``None`` isolation), annotated
+``kube-bind.io/api-service-namespace: <ns>/<name>`` and labelled with its cluster namespace so
+unbind finds it. ``status.namespace`` is set as soon as the namespace exists, then Role +
+RoleBinding ``kube-binder-exports`` grant *this* consumer's ServiceAccount the exported and
+claimed resources of all its exports — in that namespace only. Export changes re-queue every
+APIServiceNamespace of the same cluster namespace. Deleting the APIServiceNamespace deletes the
+provider namespace (if it is still the one we made for it).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from app.controllers.base import Controller, Source
+from app.controllers.exportrequest import ensure_namespace_grant
+from app.credentials import naming as cred_naming
+from app.credentials import refs
+from app.handshake.settings import ServiceSettings
+from kubebind.apis import constants, naming
+from kubebind.kube import ApiClient, errors
+from kubebind.kube.resources import Object, ObjectKey
+
+__all__ = ["ServiceNamespaceReconciler"]
+
+log = logging.getLogger(__name__)
+
+
+class ServiceNamespaceReconciler:
+    def __init__(self, client: ApiClient, settings: ServiceSettings) -> None:
+        self.client = client
+        self.settings = settings
+        self.controller = Controller(
+            "servicenamespace",
+            client,
+            [Source(refs.SERVICE_NAMESPACES), Source(refs.EXPORTS, mapper=self._same_namespace)],
+            self.reconcile,
+            resync=settings.resync_seconds,
+        )
+
+    def _same_namespace(self, export: Object) -> list[ObjectKey]:
+        ns = (export.get("metadata") or {}).get("namespace") or ""
+        return [k for k in self.controller._known if k.namespace == ns]
+
+    async def reconcile(self, key: ObjectKey) -> float | None:
+        target = naming.provider_namespace_name(key.namespace, key.name)
+        annotation = naming.api_service_namespace_annotation(key.namespace, key.name)
+        try:
+            sns = await self.client.get(refs.SERVICE_NAMESPACES, key.name, namespace=key.namespace)
+        except errors.NotFoundError:
+            await self._delete_namespace(target, annotation)
+            return None
+        if (sns.get("metadata") or {}).get("deletionTimestamp"):
+            await self._delete_namespace(target, annotation)
+            return None
+        try:
+            cluster_ns = await self.client.get(refs.NAMESPACES, key.namespace)
+        except errors.NotFoundError:
+            return None
+        if constants.ANNOTATION_IDENTITY not in ((cluster_ns.get("metadata") or {}).get("annotations") or {}):
+            log.warning("APIServiceNamespace outside a consumer namespace ignored key=%s", key)
+            return None
+        target = (sns.get("status") or {}).get("namespace") or target
+        await self._ensure_namespace(target, annotation, key.namespace)
+        if (sns.get("status") or {}).get("namespace") != target:
+            await self.client.patch(
+                refs.SERVICE_NAMESPACES,
+                key.name,
+                {"status": {"namespace": target}},
+                namespace=key.namespace,
+                subresource="status",
+            )
+        exports, _ = await self.client.list_all(refs.EXPORTS, namespace=key.namespace)
+        await ensure_namespace_grant(self.client, key.namespace, target, exports)
+        return None
+
+    async def _ensure_namespace(self, name: str, annotation: str, cluster_ns: str) -> None:
+        body: dict[str, Any] = {
+            "metadata": {
+                "name": name,
+                "annotations": {constants.ANNOTATION_API_SERVICE_NAMESPACE: annotation},
+                "labels": {
+                    cred_naming.LABEL_CLUSTER_NAMESPACE: cluster_ns,
+                    cred_naming.LABEL_MANAGED_BY: cred_naming.MANAGED_BY_VALUE,
+                },
+            }
+        }
+        try:
+            await self.client.create(refs.NAMESPACES, body)
+            return
+        except errors.AlreadyExistsError:
+            pass
+        existing = await self.client.get(refs.NAMESPACES, name)
+        have = ((existing.get("metadata") or {}).get("annotations") or {}).get(
+            constants.ANNOTATION_API_SERVICE_NAMESPACE
+        )
+        if have != annotation:
+            raise RuntimeError(f"namespace {name} exists and is not the provider namespace of {annotation}")
+
+    async def _delete_namespace(self, name: str, annotation: str) -> None:
+        try:
+            existing = await self.client.get(refs.NAMESPACES, name)
+        except errors.NotFoundError:
+            return
+        have = ((existing.get("metadata") or {}).get("annotations") or {}).get(
+            constants.ANNOTATION_API_SERVICE_NAMESPACE
+        )
+        if have == annotation and not (existing.get("metadata") or {}).get("deletionTimestamp"):
+            await self.client.delete(refs.NAMESPACES, name)
+            log.info("deleted provider namespace namespace=%s for=%s", name, annotation)

@@ -1,0 +1,1 @@
+"""The handshake API ``/api/*`` (reference §3.1): one router per concern, mounted by ``service``."""
