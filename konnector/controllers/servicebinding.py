@@ -305,6 +305,7 @@ async def _ensure_syncer(
             metrics=p.metrics,
             resync=p.options.resync_period,
             workers=p.options.sync_workers,
+            events=p.events,
         )
         from konnector.provider import SyncerEntry
 
@@ -319,7 +320,8 @@ async def _ensure_claim_syncer(p: Provider, binding: Object, export: Object, cla
     fingerprint: tuple[object, ...] = (emeta.get("uid"), emeta.get("generation"), repr(claim))
     async with p._syncer_lock:
         entry = p.syncers.get(name)
-        if entry is not None and entry.fingerprint == fingerprint:
+        if entry is not None and entry.fingerprint == fingerprint and isinstance(entry.syncer, ClaimSyncer):
+            _attach_references(p, bname, entry.syncer)
             return name
         if entry is not None:
             p.syncers.pop(name)
@@ -327,6 +329,16 @@ async def _ensure_claim_syncer(p: Provider, binding: Object, export: Object, cla
 
         async def ensure_ns(ns: str) -> None:
             await p.ensure_service_namespace(ns, export)
+
+        def references(group: str, resource: str) -> list[Object] | None:
+            for entry in p.syncers.values():
+                target = entry.syncer
+                if entry.binding != bname or not isinstance(target, ResourceSyncer):
+                    continue
+                ref = target.ctx.consumer_ref
+                if (ref.group, ref.resource) == (group, resource):
+                    return target.consumer_objects()
+            return None
 
         syncer = ClaimSyncer(
             name=f"{p.key}:{name}",
@@ -339,12 +351,23 @@ async def _ensure_claim_syncer(p: Provider, binding: Object, export: Object, cla
             ensure_service_namespace=ensure_ns,
             metrics=p.metrics,
             resync=p.options.resync_period,
+            references=references,
         )
+        _attach_references(p, bname, syncer)
         from konnector.provider import SyncerEntry
 
         p.syncers[name] = SyncerEntry(fingerprint, syncer, binding=bname)
         await syncer.start()
     return name
+
+
+def _attach_references(p: Provider, binding: str, claim_syncer: ClaimSyncer) -> None:
+    """Re-check claims when objects of the binding's resources change (their references may move)."""
+    for entry in p.syncers.values():
+        target = entry.syncer
+        if entry.binding == binding and isinstance(target, ResourceSyncer) and target.name not in claim_syncer.attached:
+            claim_syncer.attached.add(target.name)
+            target.consumer_informer.add_handler(claim_syncer.on_reference_change, replay=True)
 
 
 async def _write_binding_status(

@@ -103,6 +103,8 @@ class ClaimSyncer:
         self.namespaces = namespaces
         self.ensure_service_namespace = ensure_service_namespace
         self.references = references
+        #: Names of resource syncers whose consumer events re-check our references.
+        self.attached: set[str] = set()
         selector = claim.get("selector") or {}
         self.label_selector = (
             LabelSelector.from_dict(selector.get("labelSelector")) if selector.get("labelSelector") else None

@@ -15,9 +15,11 @@ from collections.abc import Callable
 
 from konnector.engine.controller import Controller
 from konnector.engine.informer import Informer, MultiNamespaceInformer
+from konnector.events import EventRecorder
 from konnector.metrics import Metrics
 from konnector.sync import isolation, spec, status
 from konnector.sync.context import SyncContext
+from kubebind.kube import errors
 from kubebind.kube.client import ApiClient
 from kubebind.kube.resources import Object, ObjectKey, ResourceRef, object_key
 
@@ -44,8 +46,10 @@ class ResourceSyncer:
         metrics: Metrics,
         resync: float,
         workers: int,
+        events: EventRecorder | None = None,
     ) -> None:
         self.name = name
+        self.events = events
         self.metrics = metrics
         self.strategy = strategy
         gvr = str(consumer_ref)
@@ -113,7 +117,21 @@ class ResourceSyncer:
         self._started = False
 
     async def _reconcile_spec(self, key: ObjectKey) -> None:
-        await spec.reconcile_spec(self.ctx, key)
+        try:
+            await spec.reconcile_spec(self.ctx, key)
+        except spec.ForeignObjectError as exc:
+            await self._report(key, "ProviderObjectConflict", str(exc))
+            raise
+        except errors.ApiError as exc:
+            # The provider rejected the object (validation, quota, admission): say so on the object.
+            if exc.code in (400, 403, 409, 422) and not errors.is_conflict(exc):
+                await self._report(key, "ProviderRejected", f"provider rejected {key}: {exc.message}")
+            raise
+
+    async def _report(self, key: ObjectKey, reason: str, message: str) -> None:
+        obj = self.consumer_informer.get(key)
+        if obj is not None and self.events is not None:
+            await self.events.warning(obj, reason, message)
 
     async def _reconcile_status(self, key: ObjectKey) -> None:
         await status.reconcile_status(self.ctx, key)
