@@ -78,17 +78,18 @@ async def penv(
         await e.teardown()
 
 
-KonnectorRunner = Callable[..., Awaitable[Konnector]]
+class KonnectorRunner:
+    """Starts in-process konnectors (asyncio tasks) and stops them; all are stopped at teardown."""
 
+    def __init__(self, consumer: Cluster, lease_namespace: str) -> None:
+        self.consumer = consumer
+        self.lease_namespace = lease_namespace
+        self.running: dict[int, tuple[Konnector, asyncio.Task[None]]] = {}
 
-@pytest.fixture
-async def run_konnector(consumer: Cluster, consumer_namespace: str) -> AsyncIterator[KonnectorRunner]:
-    running: list[tuple[Konnector, asyncio.Task[None]]] = []
-
-    async def start(**overrides: Any) -> Konnector:
+    async def __call__(self, **overrides: Any) -> Konnector:
         opts = Options(
-            kubeconfig=str(consumer.kubeconfig),
-            lease_namespace=consumer_namespace,
+            kubeconfig=str(self.consumer.kubeconfig),
+            lease_namespace=self.lease_namespace,
             lease_name="kube-bind",
             server_address=f"127.0.0.1:{free_port()}",
             heartbeat_interval=4.0,
@@ -106,18 +107,39 @@ async def run_konnector(consumer: Cluster, consumer_namespace: str) -> AsyncIter
             setattr(opts, key, value)
         k = Konnector(opts)
         task = asyncio.get_running_loop().create_task(k.run())
-        running.append((k, task))
+        self.running[id(k)] = (k, task)
         await asyncio.wait_for(k.started.wait(), 60)
         return k
 
+    async def stop(self, k: Konnector, *, release_lease: bool = True) -> None:
+        entry = self.running.pop(id(k), None)
+        if entry is None:
+            return
+        if not release_lease:
+            k.options.leader_elect = True
+
+            async def keep() -> None:  # as if the process died: nobody releases the Lease
+                return None
+
+            k.elector.release = keep  # type: ignore[method-assign]
+        task = entry[1]
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        await k.aclose()
+
+    async def stop_all(self) -> None:
+        for k, _ in list(self.running.values()):
+            await self.stop(k)
+
+
+@pytest.fixture
+async def run_konnector(consumer: Cluster, consumer_namespace: str) -> AsyncIterator[KonnectorRunner]:
+    runner = KonnectorRunner(consumer, consumer_namespace)
     try:
-        yield start
+        yield runner
     finally:
-        for k, task in running:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-            await k.aclose()
+        await runner.stop_all()
 
 
 async def wait_for(
