@@ -18,7 +18,7 @@ import copy
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -35,7 +35,16 @@ from kubebind.kube.resources import (
     ResourceRef,
 )
 from kubebind.localcluster import kubeconfig as kubeconfig_files
-from tests.harness import Cluster
+
+
+class Endpoint(Protocol):
+    """Where the provider apiserver is (a session cluster or a dedicated one)."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def ca_file(self) -> Path: ...
 
 ROLES = ResourceRef("rbac.authorization.k8s.io", "v1", "roles", kind="Role")
 ROLE_BINDINGS = ResourceRef("rbac.authorization.k8s.io", "v1", "rolebindings", kind="RoleBinding")
@@ -166,7 +175,7 @@ class ProviderEnv:
     """One consumer's provider-side state: cluster namespace, credentials, exports."""
 
     admin: ApiClient
-    provider: Cluster
+    provider: Endpoint
     cluster_namespace: str
     workdir: Path
     namespaced_rules: list[Object] = field(default_factory=list)
