@@ -127,7 +127,7 @@ def set_conditions(obj: ConditionsObject, conditions: list[dict[str, Any]]) -> N
             for inner in typing.get_args(arg):
                 if isinstance(inner, type) and issubclass(inner, BaseModel):
                     item_cls = inner  # type: ignore[assignment]
-        status.conditions = [item_cls.model_validate(c) for c in conditions]  # type: ignore[attr-defined]
+        setattr(status, "conditions", [item_cls.model_validate(c) for c in conditions])  # noqa: B010
         return
     status = obj.get("status")
     if not isinstance(status, MutableMapping):
@@ -199,7 +199,13 @@ def true_condition(ctype: str) -> dict[str, Any]:
 
 def false_condition(ctype: str, reason: str, severity: str, message: str = "") -> dict[str, Any]:
     return _clean(
-        {"type": ctype, "status": constants.STATUS_FALSE, "severity": severity, "reason": reason, "message": message}
+        {
+            "type": ctype,
+            "status": constants.STATUS_FALSE,
+            "severity": severity,
+            "reason": reason,
+            "message": message,
+        }
     )
 
 
@@ -212,7 +218,13 @@ def mark_true(obj: ConditionsObject, ctype: str, *, clock: Clock = utc_now) -> N
 
 
 def mark_false(
-    obj: ConditionsObject, ctype: str, reason: str, severity: str, message: str = "", *, clock: Clock = utc_now
+    obj: ConditionsObject,
+    ctype: str,
+    reason: str,
+    severity: str,
+    message: str = "",
+    *,
+    clock: Clock = utc_now,
 ) -> None:
     set(obj, false_condition(ctype, reason, severity, message), clock=clock)
 
@@ -294,7 +306,10 @@ def summary(obj: ConditionsObject, *, ready_type: str = constants.CONDITION_READ
         # Unknown/empty severities rank after Info; sorted() is stable, so type order wins ties.
         top = sorted(falses, key=lambda c: _FALSE_PRIORITY.get(str(c.get("severity") or ""), 3))[0]
         return false_condition(
-            ready_type, str(top.get("reason") or ""), str(top.get("severity") or ""), str(top.get("message") or "")
+            ready_type,
+            str(top.get("reason") or ""),
+            str(top.get("severity") or ""),
+            str(top.get("message") or ""),
         )
     if all(c.get("status") == constants.STATUS_TRUE for c in others):
         return true_condition(ready_type)

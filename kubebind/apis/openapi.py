@@ -39,6 +39,7 @@ __all__ = [
     "model_schema",
     "openapi_v3_schema",
     "prune",
+    "schema_view",
 ]
 
 _PRESERVE = "x-kubernetes-preserve-unknown-fields"
@@ -149,12 +150,22 @@ def _top_schema(kind: str) -> dict[str, Any]:
         "description": "Kind is a string value representing the REST resource this object represents.",
     }
     props["metadata"] = {"type": "object"}
-    schema["required"] = [r for r in schema.get("required", []) if r not in ("apiVersion", "kind", "metadata")]
+    schema["required"] = [
+        r for r in schema.get("required", []) if r not in ("apiVersion", "kind", "metadata")
+    ]
     if not schema["required"]:
         del schema["required"]
     if info.description:
         schema["description"] = info.description
+    if info.model.ROOT_RULES:
+        schema["x-kubernetes-validations"] = [dict(r) for r in info.model.ROOT_RULES]
     return schema
+
+
+def schema_view(kind: str) -> dict[str, Any]:
+    """The cached ``openAPIV3Schema`` of a kind, shared: callers must not modify it (use
+    :func:`openapi_v3_schema` for a private copy)."""
+    return _top_schema(kind)
 
 
 def openapi_v3_schema(kind: str) -> dict[str, Any]:

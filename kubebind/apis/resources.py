@@ -31,6 +31,8 @@ __all__ = [
     "ALL",
     "CONSUMER_KINDS",
     "PROVIDER_KINDS",
+    "STATUS_VERBS",
+    "VERBS",
     "PrinterColumn",
     "ResourceInfo",
     "Scope",
@@ -39,6 +41,12 @@ __all__ = [
     "by_plural",
     "get",
 ]
+
+
+#: Verbs every kube-bind kind supports (what a CRD advertises in discovery).
+VERBS: tuple[str, ...] = ("delete", "deletecollection", "get", "list", "patch", "create", "update", "watch")
+#: Verbs of the ``/status`` subresource.
+STATUS_VERBS: tuple[str, ...] = ("get", "patch", "update")
 
 
 class Scope(StrEnum):
@@ -113,9 +121,16 @@ class ResourceInfo:
     def namespaced(self) -> bool:
         return self.scope is Scope.NAMESPACED
 
+    @property
+    def verbs(self) -> tuple[str, ...]:
+        """Discovery verbs: the full CRUD set, as for a CRD."""
+        return VERBS
+
 
 def _ready(name: str = "Ready") -> PrinterColumn:
-    return PrinterColumn(name, "string", '.status.conditions[?(@.type=="Ready")].status')
+    return PrinterColumn(
+        name, "string", f'.status.conditions[?(@.type=="{constants.CONDITION_READY}")].status'
+    )
 
 
 _AGE = PrinterColumn(
@@ -261,7 +276,9 @@ ALL: tuple[ResourceInfo, ...] = (
         short_names=("sb",),
         printer_columns=(
             PrinterColumn("Provider", "string", ".status.providerPrettyName"),
-            PrinterColumn("Resources", "string", ".metadata.annotations.kube-bind\\.io/resources", priority=1),
+            PrinterColumn(
+                "Resources", "string", ".metadata.annotations.kube-bind\\.io/resources", priority=1
+            ),
             _ready(),
             PrinterColumn("Message", "string", '.status.conditions[?(@.type=="Ready")].message'),
             _AGE,

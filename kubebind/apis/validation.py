@@ -17,6 +17,10 @@ Immutability is stricter than the Go CRDs on purpose: their CEL transition rules
 a field is added or removed, so e.g. adding ``permissionClaims`` later slipped through. Here an
 absent list and an empty list count as equal; anything else is a change.
 
+Order of use in a server, as in kube-apiserver: ``strategy.prepare_for_create`` (drops a client's
+``status``) → :func:`apply_defaults` → :func:`validate_create`; for updates
+``strategy.prepare_for_update``/``prepare_for_status_update`` → defaults → :func:`validate_update`.
+
 Errors are :class:`FieldError` values whose ``type`` strings are Kubernetes'
 ``field.ErrorType`` (``FieldValueRequired``, ``FieldValueInvalid`` …) and whose messages follow
 ``field.Error.ErrorBody``, so the server can put them into a ``Status`` unchanged.
@@ -24,20 +28,24 @@ Errors are :class:`FieldError` values whose ``type`` strings are Kubernetes'
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
+import functools
 import json
 import re
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
-from kubebind.apis import constants, openapi, resources
+from kubebind.apis import constants, fielderrors, objectmeta, openapi, resources
+from kubebind.apis.fielderrors import OMITTED, ErrorType, FieldError
+from kubebind.apis.v1alpha2 import base, boundschema, servicenamespace
 
 __all__ = [
     "ErrorType",
     "FieldError",
     "apply_defaults",
     "find_unknown_fields",
+    "immutable_paths",
     "invalid_message",
     "is_dns1123_label",
     "is_dns1123_subdomain",
@@ -49,256 +57,17 @@ __all__ = [
     "validate_update",
 ]
 
+#: Re-exported for callers that only import this module.
+invalid_message = fielderrors.invalid_message
+validate_object_meta = objectmeta.validate_object_meta
+is_dns1123_label = objectmeta.is_dns1123_label
+is_dns1123_subdomain = objectmeta.is_dns1123_subdomain
+is_qualified_name = objectmeta.is_qualified_name
+is_valid_label_value = objectmeta.is_valid_label_value
 
-class ErrorType(StrEnum):
-    """Kubernetes ``field.ErrorType`` (the ``reason`` of a ``StatusCause``)."""
-
-    NOT_FOUND = "FieldValueNotFound"
-    REQUIRED = "FieldValueRequired"
-    DUPLICATE = "FieldValueDuplicate"
-    INVALID = "FieldValueInvalid"
-    NOT_SUPPORTED = "FieldValueNotSupported"
-    FORBIDDEN = "FieldValueForbidden"
-    TOO_LONG = "FieldValueTooLong"
-    TOO_MANY = "FieldValueTooMany"
-    INTERNAL = "InternalError"
-    TYPE_INVALID = "FieldValueTypeInvalid"
-
-
-_TYPE_TEXT = {
-    ErrorType.NOT_FOUND: "Not found",
-    ErrorType.REQUIRED: "Required value",
-    ErrorType.DUPLICATE: "Duplicate value",
-    ErrorType.INVALID: "Invalid value",
-    ErrorType.NOT_SUPPORTED: "Unsupported value",
-    ErrorType.FORBIDDEN: "Forbidden",
-    ErrorType.TOO_LONG: "Too long",
-    ErrorType.TOO_MANY: "Too many",
-    ErrorType.INTERNAL: "Internal error",
-    ErrorType.TYPE_INVALID: "Invalid value",
-}
-_NO_VALUE_TYPES = {ErrorType.REQUIRED, ErrorType.FORBIDDEN, ErrorType.TOO_LONG, ErrorType.INTERNAL}
-
-
-class _Omitted:
-    def __repr__(self) -> str:
-        return "<omitted>"
-
-
-OMITTED: Any = _Omitted()
-
-
-def _value_text(value: Any) -> str:
-    if isinstance(value, str | int | float | bool) or value is None:
-        return json.dumps(value)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
-@dataclass(frozen=True, slots=True)
-class FieldError:
-    """One field error: ``type``, dotted ``field`` path, human ``detail`` and the offending value."""
-
-    type: ErrorType
-    field: str
-    detail: str = ""
-    bad_value: Any = OMITTED
-
-    @property
-    def message(self) -> str:
-        """``field.Error.ErrorBody()``: e.g. ``Invalid value: "Foo": should match …``."""
-        text = _TYPE_TEXT[self.type]
-        if self.type not in _NO_VALUE_TYPES and self.bad_value is not OMITTED:
-            text = f"{text}: {_value_text(self.bad_value)}"
-        if self.detail:
-            text = f"{text}: {self.detail}"
-        return text
-
-    def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "type": self.type.value, "message": self.message}
-
-    def to_status_cause(self) -> dict[str, str]:
-        """JSON of a ``metav1.StatusCause`` (note: the type goes under ``reason``)."""
-        return {"reason": self.type.value, "message": self.message, "field": self.field}
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}" if self.field else self.message
-
-
-def invalid_message(kind: str, name: str, errors: list[FieldError]) -> str:
-    """``Status.message`` of a 422, as ``apierrors.NewInvalid`` formats it."""
-    if len(errors) == 1:
-        agg = str(errors[0])
-    else:
-        agg = "[" + ", ".join(str(e) for e in errors) + "]"
-    return f'{kind}.{constants.GROUP} "{name}" is invalid: {agg}'
-
-
-# --- name syntax (k8s.io/apimachinery/pkg/util/validation) ----------------------------------------
-
-_DNS1123_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-_DNS1123_LABEL_RE = re.compile(f"^{_DNS1123_LABEL_FMT}$")
-_DNS1123_SUBDOMAIN_FMT = rf"{_DNS1123_LABEL_FMT}(\.{_DNS1123_LABEL_FMT})*"
-_DNS1123_SUBDOMAIN_RE = re.compile(f"^{_DNS1123_SUBDOMAIN_FMT}$")
-_QUALIFIED_NAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_QUALIFIED_NAME_RE = re.compile(f"^{_QUALIFIED_NAME_FMT}$")
-_LABEL_VALUE_RE = re.compile(f"^({_QUALIFIED_NAME_FMT})?$")
-
-
-def is_dns1123_label(value: str) -> list[str]:
-    """Problems with ``value`` as an RFC 1123 label (namespace names); empty list if fine."""
-    errs: list[str] = []
-    if len(value) > 63:
-        errs.append("must be no more than 63 characters")
-    if not _DNS1123_LABEL_RE.match(value):
-        errs.append(
-            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-            "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
-            f"regex used for validation is '{_DNS1123_LABEL_FMT}')"
-        )
-    return errs
-
-
-def is_dns1123_subdomain(value: str) -> list[str]:
-    """Problems with ``value`` as an RFC 1123 subdomain (most object names); empty list if fine."""
-    errs: list[str] = []
-    if len(value) > 253:
-        errs.append("must be no more than 253 characters")
-    if not _DNS1123_SUBDOMAIN_RE.match(value):
-        errs.append(
-            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
-            "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used "
-            f"for validation is '{_DNS1123_SUBDOMAIN_FMT}')"
-        )
-    return errs
-
-
-def is_qualified_name(value: str) -> list[str]:
-    """Problems with ``value`` as a label/annotation key or finalizer (``[prefix/]name``)."""
-    parts = value.split("/")
-    if len(parts) == 1:
-        name = parts[0]
-    elif len(parts) == 2:
-        prefix, name = parts
-        if not prefix:
-            return ["prefix part must be non-empty"]
-        errs = [f"prefix part {e}" for e in is_dns1123_subdomain(prefix)]
-        if errs:
-            return errs
-    else:
-        return [
-            "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start "
-            "and end with an alphanumeric character, with an optional DNS subdomain prefix and '/'"
-        ]
-    if not name:
-        return ["name part must be non-empty"]
-    errs = []
-    if len(name) > 63:
-        errs.append("name part must be no more than 63 characters")
-    if not _QUALIFIED_NAME_RE.match(name):
-        errs.append(
-            "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
-            f"with an alphanumeric character (regex used for validation is '{_QUALIFIED_NAME_FMT}')"
-        )
-    return errs
-
-
-def is_valid_label_value(value: str) -> list[str]:
-    errs: list[str] = []
-    if len(value) > 63:
-        errs.append("must be no more than 63 characters")
-    if not _LABEL_VALUE_RE.match(value):
-        errs.append(
-            "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
-            "'.', and must start and end with an alphanumeric character "
-            f"(regex used for validation is '({_QUALIFIED_NAME_FMT})?')"
-        )
-    return errs
-
-
-# --- metadata --------------------------------------------------------------------------------------
-
-_TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024
 #: Kinds whose names must be DNS-1123 labels: the name becomes a namespace name (APIServiceNamespace)
 #: or an object name that is validated as a label (BindableResourcesRequest, reference §2.13).
 _LABEL_NAMED_KINDS = frozenset({"APIServiceNamespace", "BindableResourcesRequest"})
-
-
-def validate_object_meta(meta: Any, *, namespaced: bool, label_name: bool = False) -> list[FieldError]:
-    """``ValidateObjectMeta``: name/generateName, namespace by scope, labels, annotations,
-    finalizers and owner references."""
-    errs: list[FieldError] = []
-    if not isinstance(meta, dict):
-        return [FieldError(ErrorType.REQUIRED, "metadata")]
-    name_check = is_dns1123_label if label_name else is_dns1123_subdomain
-    name = meta.get("name")
-    generate_name = meta.get("generateName")
-    if not name:
-        if not generate_name:
-            errs.append(FieldError(ErrorType.REQUIRED, "metadata.name", "name or generateName is required"))
-        else:
-            prefix = str(generate_name).rstrip("-")
-            for msg in name_check(prefix) if prefix else []:
-                errs.append(FieldError(ErrorType.INVALID, "metadata.generateName", msg, generate_name))
-    elif not isinstance(name, str):
-        errs.append(FieldError(ErrorType.TYPE_INVALID, "metadata.name", "must be of type string", name))
-    else:
-        for msg in name_check(name):
-            errs.append(FieldError(ErrorType.INVALID, "metadata.name", msg, name))
-    namespace = meta.get("namespace")
-    if namespaced:
-        if not namespace:
-            errs.append(FieldError(ErrorType.REQUIRED, "metadata.namespace"))
-        else:
-            for msg in is_dns1123_label(str(namespace)):
-                errs.append(FieldError(ErrorType.INVALID, "metadata.namespace", msg, namespace))
-    elif namespace:
-        errs.append(FieldError(ErrorType.FORBIDDEN, "metadata.namespace", "not allowed on this type"))
-    labels = meta.get("labels") or {}
-    if isinstance(labels, dict):
-        for key, value in labels.items():
-            for msg in is_qualified_name(str(key)):
-                errs.append(FieldError(ErrorType.INVALID, "metadata.labels", msg, key))
-            for msg in is_valid_label_value(str(value)):
-                errs.append(FieldError(ErrorType.INVALID, f"metadata.labels.{key}", msg, value))
-    annotations = meta.get("annotations") or {}
-    if isinstance(annotations, dict):
-        total = 0
-        for key, value in annotations.items():
-            for msg in is_qualified_name(str(key).lower()):
-                errs.append(FieldError(ErrorType.INVALID, "metadata.annotations", msg, key))
-            total += len(str(key)) + len(str(value))
-        if total > _TOTAL_ANNOTATION_SIZE_LIMIT:
-            errs.append(
-                FieldError(
-                    ErrorType.TOO_LONG,
-                    "metadata.annotations",
-                    f"may not be more than {_TOTAL_ANNOTATION_SIZE_LIMIT} bytes",
-                )
-            )
-    for i, finalizer in enumerate(meta.get("finalizers") or []):
-        for msg in is_qualified_name(str(finalizer)):
-            errs.append(FieldError(ErrorType.INVALID, f"metadata.finalizers[{i}]", msg, finalizer))
-    controllers = 0
-    for i, ref in enumerate(meta.get("ownerReferences") or []):
-        path = f"metadata.ownerReferences[{i}]"
-        if not isinstance(ref, dict):
-            errs.append(FieldError(ErrorType.INVALID, path, "must be an object", ref))
-            continue
-        for key in ("apiVersion", "kind", "name", "uid"):
-            if not ref.get(key):
-                errs.append(FieldError(ErrorType.REQUIRED, f"{path}.{key}"))
-        if ref.get("controller"):
-            controllers += 1
-    if controllers > 1:
-        errs.append(
-            FieldError(
-                ErrorType.INVALID,
-                "metadata.ownerReferences",
-                "Only one reference can have Controller set to true",
-                OMITTED,
-            )
-        )
-    return errs
 
 
 # --- schema validation -----------------------------------------------------------------------------
@@ -339,34 +108,80 @@ def _check_type(schema: dict[str, Any], value: Any, path: str) -> FieldError | N
     if ok:
         return None
     actual = _type_name(value)
-    return FieldError(ErrorType.TYPE_INVALID, path, f"{path} in body must be of type {expected}: {json.dumps(actual)}", actual)
+    return FieldError(
+        ErrorType.TYPE_INVALID,
+        path,
+        f"{path} in body must be of type {expected}: {json.dumps(actual)}",
+        actual,
+    )
 
 
-def _validate_schema(schema: dict[str, Any], value: Any, path: str, errs: list[FieldError], top: bool) -> None:
+def _check_format(fmt: Any, value: str, path: str) -> FieldError | None:
+    if fmt == "date-time":
+        try:
+            base.parse_time(value)
+            ok = "T" in value.upper()
+        except ValueError:
+            ok = False
+    elif fmt == "byte":
+        try:
+            base64.b64decode(value.encode("ascii"), validate=True)
+            ok = True
+        except (ValueError, binascii.Error):
+            ok = False
+    else:
+        return None
+    if ok:
+        return None
+    # kube-openapi names only the property, not the full path, in format errors.
+    name = path.rsplit(".", 1)[-1]
+    return FieldError(
+        ErrorType.TYPE_INVALID, path, f"{name} in body must be of type {fmt}: {json.dumps(value)}", value
+    )
+
+
+def _validate_schema(
+    schema: dict[str, Any], value: Any, path: str, errs: list[FieldError], top: bool
+) -> None:
     if value is None:
         return
     type_err = _check_type(schema, value, path)
     if type_err is not None:
         errs.append(type_err)
-        return
     if "enum" in schema and value not in schema["enum"]:
+        # Reported even after a type error, as the apiserver does.
         supported = ", ".join(json.dumps(v) for v in schema["enum"])
         errs.append(FieldError(ErrorType.NOT_SUPPORTED, path, f"supported values: {supported}", value))
         return
+    if type_err is not None:
+        return
     if isinstance(value, str):
+        format_err = _check_format(schema.get("format"), value, path)
+        if format_err is not None:
+            errs.append(format_err)
         min_len = schema.get("minLength")
         if min_len is not None and len(value) < min_len:
             errs.append(
-                FieldError(ErrorType.INVALID, path, f"{path} in body should be at least {min_len} chars long", value)
+                FieldError(
+                    ErrorType.INVALID, path, f"{path} in body should be at least {min_len} chars long", value
+                )
             )
         pattern = schema.get("pattern")
         if pattern is not None and not re.search(pattern, value):
-            errs.append(FieldError(ErrorType.INVALID, path, f"{path} in body should match '{pattern}'", value))
+            errs.append(
+                FieldError(ErrorType.INVALID, path, f"{path} in body should match '{pattern}'", value)
+            )
     elif isinstance(value, list):
         min_items = schema.get("minItems")
         if min_items is not None and len(value) < min_items:
             errs.append(
-                FieldError(ErrorType.INVALID, path, f"{path} in body should have at least {min_items} items", value)
+                # the apiserver reports the item count as the value
+                FieldError(
+                    ErrorType.INVALID,
+                    path,
+                    f"{path} in body should have at least {min_items} items",
+                    len(value),
+                )
             )
         items = schema.get("items")
         if isinstance(items, dict):
@@ -451,43 +266,39 @@ def apply_defaults(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     info = resources.by_kind(kind)
     obj.setdefault("apiVersion", info.api_version)
     obj.setdefault("kind", info.kind)
-    _default_walk(openapi.openapi_v3_schema(kind), obj)
+    _default_walk(openapi.schema_view(kind), obj)
     return obj
 
 
 def find_unknown_fields(kind: str, obj: dict[str, Any]) -> list[str]:
     """Paths of fields the kind's schema does not declare (for ``fieldValidation=Strict/Warn``)."""
-    return openapi.find_unknown_fields(openapi.openapi_v3_schema(kind), obj)
+    return openapi.find_unknown_fields(openapi.schema_view(kind), obj)
 
 
 def prune_unknown_fields(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     """Drop undeclared fields in place, as structural pruning does; returns ``obj``."""
-    result: dict[str, Any] = openapi.prune(openapi.openapi_v3_schema(kind), obj)
+    result: dict[str, Any] = openapi.prune(openapi.schema_view(kind), obj)
     return result
 
 
 # --- kind rules ------------------------------------------------------------------------------------
 
-#: Spec paths that may not change after create, per kind.
-_IMMUTABLE: dict[str, tuple[str, ...]] = {
-    "APIServiceExportRequest": (
-        "spec.parameters",
-        "spec.resources",
-        "spec.permissionClaims",
-        "spec.namespaces",
-        "spec.schemaUpdatePolicy",
-    ),
-    "APIServiceExport": (
-        "spec.resources",
-        "spec.permissionClaims",
-        "spec.informerScope",
-        "spec.clusterScopedIsolation",
-        "spec.isolation",
-    ),
-    "ClusterBinding": ("spec.kubeconfigSecretRef",),
-    "APIServiceBinding": ("spec.kubeconfigSecretRef",),
-    "APIServiceBindingBundle": ("spec.kubeconfigSecretRef",),
-}
+
+@functools.cache
+def immutable_paths(kind: str) -> tuple[str, ...]:
+    """Dotted paths whose schema carries the ``self == oldSelf`` CEL rule (e.g. ``spec.resources``)."""
+    found: list[str] = []
+
+    def walk(schema: dict[str, Any], path: str) -> None:
+        for rule in schema.get("x-kubernetes-validations") or []:
+            if rule.get("rule") == "self == oldSelf" and path:
+                found.append(path)
+        for key, sub in (schema.get("properties") or {}).items():
+            if isinstance(sub, dict):
+                walk(sub, f"{path}.{key}" if path else key)
+
+    walk(openapi.schema_view(kind), "")
+    return tuple(found)
 
 
 def _lookup(obj: Any, path: str) -> Any:
@@ -499,14 +310,18 @@ def _lookup(obj: Any, path: str) -> Any:
     return cur
 
 
+def _meta_of(obj: dict[str, Any]) -> dict[str, Any]:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
 def _empty_to_none(value: Any) -> Any:
     return None if value in ([], {}) else value
 
 
 def _kind_rules(kind: str, obj: dict[str, Any]) -> list[FieldError]:
     errs: list[FieldError] = []
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    assert isinstance(meta, dict)
+    meta = _meta_of(obj)
     if kind == "ClusterBinding":
         name = meta.get("name")
         if name != constants.CLUSTER_BINDING_NAME:
@@ -514,7 +329,7 @@ def _kind_rules(kind: str, obj: dict[str, Any]) -> list[FieldError]:
                 FieldError(
                     ErrorType.INVALID,
                     "metadata.name",
-                    f"ClusterBinding name must be '{constants.CLUSTER_BINDING_NAME}'",
+                    servicenamespace.NAME_MESSAGE,
                     name if name is not None else OMITTED,
                 )
             )
@@ -528,7 +343,7 @@ def _kind_rules(kind: str, obj: dict[str, Any]) -> list[FieldError]:
                     FieldError(
                         ErrorType.INVALID,
                         "spec.conversion",
-                        "webhook must be set if and only if strategy is Webhook",
+                        boundschema.WEBHOOK_MESSAGE,
                         OMITTED,
                     )
                 )
@@ -542,9 +357,7 @@ def _validate(kind: str, obj: Any) -> list[FieldError]:
     errs: list[FieldError] = []
     api_version = obj.get("apiVersion")
     if api_version not in (None, "", info.api_version):
-        errs.append(
-            FieldError(ErrorType.INVALID, "apiVersion", f"must be {info.api_version}", api_version)
-        )
+        errs.append(FieldError(ErrorType.INVALID, "apiVersion", f"must be {info.api_version}", api_version))
     if obj.get("kind") not in (None, "", info.kind):
         errs.append(FieldError(ErrorType.INVALID, "kind", f"must be {info.kind}", obj.get("kind")))
     errs.extend(
@@ -552,7 +365,7 @@ def _validate(kind: str, obj: Any) -> list[FieldError]:
             obj.get("metadata"), namespaced=info.namespaced, label_name=info.kind in _LABEL_NAMED_KINDS
         )
     )
-    _validate_schema(openapi.openapi_v3_schema(kind), obj, "", errs, True)
+    _validate_schema(openapi.schema_view(kind), obj, "", errs, True)
     errs.extend(_kind_rules(kind, obj))
     return errs
 
@@ -569,16 +382,19 @@ def validate_update(kind: str, new: dict[str, Any], old: dict[str, Any]) -> list
     errs = _validate(kind, new)
     if not isinstance(new, dict) or not isinstance(old, dict):
         return errs
-    new_meta = new.get("metadata") if isinstance(new.get("metadata"), dict) else {}
-    old_meta = old.get("metadata") if isinstance(old.get("metadata"), dict) else {}
-    assert isinstance(new_meta, dict) and isinstance(old_meta, dict)
+    new_meta = _meta_of(new)
+    old_meta = _meta_of(old)
     for key in ("name", "namespace"):
         if (new_meta.get(key) or "") != (old_meta.get(key) or ""):
-            errs.append(FieldError(ErrorType.INVALID, f"metadata.{key}", "field is immutable", new_meta.get(key)))
+            errs.append(
+                FieldError(ErrorType.INVALID, f"metadata.{key}", base.IMMUTABLE_MESSAGE, new_meta.get(key))
+            )
     for key in ("uid", "creationTimestamp"):
         if new_meta.get(key) and old_meta.get(key) and new_meta[key] != old_meta[key]:
-            errs.append(FieldError(ErrorType.INVALID, f"metadata.{key}", "field is immutable", new_meta[key]))
-    paths = _IMMUTABLE.get(kind, ())
+            errs.append(
+                FieldError(ErrorType.INVALID, f"metadata.{key}", base.IMMUTABLE_MESSAGE, new_meta[key])
+            )
+    paths = immutable_paths(kind)
     if paths:
         new_d = apply_defaults(kind, copy.deepcopy(new))
         old_d = apply_defaults(kind, copy.deepcopy(old))
@@ -586,5 +402,7 @@ def validate_update(kind: str, new: dict[str, Any], old: dict[str, Any]) -> list
             new_value = _empty_to_none(_lookup(new_d, path))
             old_value = _empty_to_none(_lookup(old_d, path))
             if new_value != old_value:
-                errs.append(FieldError(ErrorType.INVALID, path, "field is immutable", OMITTED))
+                # As the apiserver reports a failed CEL rule: scalars with their value, others without.
+                shown = new_value if isinstance(new_value, str | int | float | bool) else OMITTED
+                errs.append(FieldError(ErrorType.INVALID, path, base.IMMUTABLE_MESSAGE, shown))
     return errs

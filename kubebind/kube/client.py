@@ -10,7 +10,8 @@ rotation while watches run. This client is one :class:`ApiClient` per API server
   by a client-side token bucket (``qps``/``burst``, :mod:`kubebind.kube.ratelimit`).
 * **Errors**: any non-2xx answer raises :class:`~kubebind.kube.errors.ApiError` (subclasses per
   code) carrying the server's ``Status``. 429/503 answers with ``Retry-After`` are retried a few
-  times, as client-go does.
+  times, as client-go does; so are reads whose HTTP/2 connection was closed under them (the
+  apiserver sends GOAWAY after every 401 on a connection), and any request that failed to connect.
 * **Namespaces**: for namespaced resources, single-object calls use the ``namespace`` argument, else
   the body's ``metadata.namespace``, else the kubeconfig context namespace. ``list``/``watch`` with
   ``namespace=None`` span all namespaces.
@@ -35,6 +36,7 @@ import logging
 import os
 import ssl
 import tempfile
+import time
 import weakref
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -47,6 +49,7 @@ import orjson
 
 from kubebind.kube import errors
 from kubebind.kube.kubeconfig import RestConfig, load_kubeconfig, load_kubeconfig_dict
+from kubebind.kube.metrics import NOOP_REQUEST_METRICS, RequestMetrics
 from kubebind.kube.ratelimit import Clock, TokenBucket
 from kubebind.kube.resources import Object, ResourceRef
 from kubebind.kube.selectors import LabelSelector
@@ -58,7 +61,8 @@ log = logging.getLogger(__name__)
 Selector = str | LabelSelector | Mapping[str, str]
 """A label selector: query-string syntax, a parsed selector, or ``{label: value}`` equality."""
 
-_MAX_RETRY_AFTER = 3
+_MAX_RETRIES = 3
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 _WATCH_READ_GRACE = 30.0
 
 
@@ -128,24 +132,54 @@ def _ssl_context(config: RestConfig) -> ssl.SSLContext:
 
 
 class _Session:
-    """One connection pool plus a count of requests using it, so a retired pool closes when idle."""
+    """One connection pool plus a count of requests using it, so a retired pool closes when idle.
+
+    ``http`` speaks HTTP/2 when the server offers it. ``http1`` is an HTTP/1.1-only pool, created
+    on first use, for retrying a request whose HTTP/2 connection was ended by a GOAWAY: httpcore
+    (1.0.x) then raises ``RemoteProtocolError`` even for a stream whose response had already
+    arrived, and kube-apiserver sends GOAWAY after every 401 — so without the retry an expired
+    token would never surface as :class:`~kubebind.kube.errors.UnauthorizedError`.
+    """
 
     def __init__(self, config: RestConfig, *, http2: bool, timeout: float) -> None:
         self.key = config.transport_key()
-        self.http = httpx.AsyncClient(
-            base_url=config.server,
-            verify=_ssl_context(config) if config.server.startswith("https") else True,
-            http2=http2,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-        )
+        self._config = config
+        self._timeout = timeout
+        self.http = self._client(http2)
+        self._http1: httpx.AsyncClient | None = None if http2 else self.http
         self.active = 0
         self.retired = False
+
+    def _client(self, http2: bool) -> httpx.AsyncClient:
+        config = self._config
+        return httpx.AsyncClient(
+            base_url=config.server,
+            # A context per pool: httpcore sets ALPN protocols on the context it is given.
+            verify=_ssl_context(config) if config.server.startswith("https") else True,
+            http2=http2,
+            timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 10.0)),
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
+        )
+
+    @property
+    def http1(self) -> httpx.AsyncClient:
+        if self._http1 is None:
+            self._http1 = self._client(False)
+        return self._http1
 
     async def release(self) -> None:
         self.active -= 1
         if self.retired and self.active == 0:
-            await self.http.aclose()
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        if self._http1 is not None and self._http1 is not self.http:
+            await self._http1.aclose()
+
+    @property
+    def is_closed(self) -> bool:
+        return self.http.is_closed
 
 
 class ApiClient:
@@ -161,14 +195,19 @@ class ApiClient:
         http2: bool = True,
         user_agent: str = "kube-bind-py",
         clock: Clock | None = None,
+        metrics: RequestMetrics | None = None,
     ) -> None:
+        """``qps``/``burst`` throttle every request (``qps <= 0``: unthrottled); ``timeout`` bounds
+        each non-watch request; ``metrics`` receives request counts and latencies."""
         self._config = config
         self._http2 = http2
         self._timeout = timeout
         self._user_agent = user_agent
         self.rate_limiter = TokenBucket(qps, burst, clock=clock)
+        self.metrics: RequestMetrics = metrics or NOOP_REQUEST_METRICS
         self._session = _Session(config, http2=http2, timeout=timeout)
         self._watches: weakref.WeakSet[Watch] = weakref.WeakSet()
+        self._closing: set[asyncio.Task[None]] = set()
         self._closed = False
         self.discovery = Discovery(self)
 
@@ -207,7 +246,7 @@ class ApiClient:
         for watch in list(self._watches):
             watch.stop()
         self._session.retired = True
-        await self._session.http.aclose()
+        await self._session.aclose()
 
     # -- credentials ---------------------------------------------------------------------------
 
@@ -232,11 +271,17 @@ class ApiClient:
             self._session = _Session(config, http2=self._http2, timeout=self._timeout)
             old.retired = True
             if old.active == 0:
-                task = asyncio.get_running_loop().create_task(old.http.aclose(), name="apiclient-close-pool")
-                task.add_done_callback(lambda _t: None)
+                task = asyncio.get_running_loop().create_task(old.aclose(), name="apiclient-close-pool")
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
         if end_watches:
             for watch in list(self._watches):
                 watch.stop()
+
+    async def _throttle(self) -> None:
+        started = time.monotonic()
+        await self.rate_limiter.acquire()
+        self.metrics.observe_rate_limit_wait(time.monotonic() - started)
 
     def _headers(self, content_type: str | None = None) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": self._user_agent}
@@ -273,12 +318,15 @@ class ApiClient:
         content = orjson.dumps(body) if body is not None else None
         if content is not None and content_type is None:
             content_type = "application/json"
-        for attempt in range(_MAX_RETRY_AFTER + 1):
-            await self.rate_limiter.acquire()
+        http1 = False
+        for attempt in range(_MAX_RETRIES + 1):
+            await self._throttle()
             session = self._session
             session.active += 1
+            started = time.monotonic()
+            code = "error"
             try:
-                response = await session.http.request(
+                response = await (session.http1 if http1 else session.http).request(
                     method,
                     path,
                     params=query,
@@ -287,12 +335,27 @@ class ApiClient:
                     extensions=self._extensions(),
                     timeout=request_timeout if request_timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
+            except (httpx.ConnectError, httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                # Connect/WriteError: the request never reached the server whole, so it is safe to
+                # repeat. The others mean the connection ended under the request (e.g. an HTTP/2
+                # GOAWAY, see _Session); a request that may have been processed is only repeated
+                # when it is a read.
+                unsent = isinstance(exc, httpx.ConnectError | httpx.WriteError)
+                if attempt < _MAX_RETRIES and (method in _IDEMPOTENT or unsent):
+                    log.debug("%s %s: %s, retrying", method, path, exc)
+                    http1 = http1 or isinstance(exc, httpx.RemoteProtocolError)
+                    await asyncio.sleep(0.05 * 2**attempt)
+                    continue
+                raise
+            else:
+                code = str(response.status_code)
             finally:
+                self.metrics.observe_request(method, code, time.monotonic() - started)
                 await session.release()
             if response.is_success:
                 return orjson.loads(response.content) if response.content else None
             retry_after = response.headers.get("Retry-After")
-            if response.status_code in (429, 503) and retry_after and attempt < _MAX_RETRY_AFTER:
+            if response.status_code in (429, 503) and retry_after and attempt < _MAX_RETRIES:
                 with contextlib.suppress(ValueError):
                     await asyncio.sleep(min(max(float(retry_after), 0.0), 10.0))
                     continue
@@ -671,22 +734,37 @@ class Watch:
         """End the iteration at the next opportunity (safe to call from any task)."""
         self._stopped.set()
 
+    @property
+    def stopped(self) -> bool:
+        """Whether :meth:`stop` ended (or will end) this watch, rather than the server."""
+        return self._stopped.is_set()
+
     async def _start(self) -> None:
         client = self._client
-        await client.rate_limiter.acquire()
+        await client._throttle()
         session = client._session
         session.active += 1
         self._session = session
         query = {k: _param(v) for k, v in self._params.items() if v is not None}
         read = (self._timeout_seconds or 1800) + _WATCH_READ_GRACE
-        request = session.http.build_request(
-            "GET",
-            self._path,
-            params=query,
-            headers=client._headers(),
-            extensions={**client._extensions(), "timeout": httpx.Timeout(10.0, read=read).as_dict()},
-        )
-        self._response = await session.http.send(request, stream=True)
+        extensions = {**client._extensions(), "timeout": httpx.Timeout(10.0, read=read).as_dict()}
+        headers = client._headers()
+        started = time.monotonic()
+        try:
+            request = session.http.build_request(
+                "GET", self._path, params=query, headers=headers, extensions=extensions
+            )
+            self._response = await session.http.send(request, stream=True)
+        except httpx.RemoteProtocolError:
+            # HTTP/2 connection ended by GOAWAY before the answer could be read: ask again over
+            # HTTP/1.1 to get the real answer (see _Session).
+            request = session.http1.build_request(
+                "GET", self._path, params=query, headers=headers, extensions=extensions
+            )
+            self._response = await session.http1.send(request, stream=True)
+        finally:
+            code = str(self._response.status_code) if self._response is not None else "error"
+            client.metrics.observe_request("WATCH", code, time.monotonic() - started)
         if not self._response.is_success:
             content = await self._response.aread()
             raise _error(self._response.status_code, content)

@@ -103,7 +103,7 @@ def _read_data(entry: Mapping[str, Any], data_key: str, file_key: str, base_dir:
     data = entry.get(data_key)
     if data:
         try:
-            return base64.b64decode(data, validate=False)
+            return base64.b64decode("".join(str(data).split()), validate=True)
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"{data_key} is not valid base64") from exc
     path = entry.get(file_key)

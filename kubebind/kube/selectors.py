@@ -27,6 +27,10 @@ class Requirement:
     operator: str  # one of "=", "!=", "in", "notin", "exists", "!"
     values: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        if self.operator in ("in", "notin"):
+            object.__setattr__(self, "values", tuple(sorted(set(self.values))))
+
     def matches(self, labels: Mapping[str, str]) -> bool:
         present = self.key in labels
         if self.operator == "exists":
@@ -45,7 +49,7 @@ class Requirement:
             return f"!{self.key}"
         if self.operator in ("=", "!="):
             return f"{self.key}{self.operator}{self.values[0]}"
-        return f"{self.key} {self.operator} ({','.join(sorted(self.values))})"
+        return f"{self.key} {self.operator} ({','.join(self.values)})"
 
 
 @dataclass(frozen=True)

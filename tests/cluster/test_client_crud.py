@@ -7,9 +7,11 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from kubebind.kube import client as kclient
 from kubebind.kube import errors, resources
+from kubebind.kube.metrics import PrometheusRequestMetrics
 from kubebind.kube.resources import CONFIGMAPS, NAMESPACES
 from kubebind.kube.selectors import LabelSelector
 from tests.harness import Cluster
@@ -23,7 +25,9 @@ async def api(provider: Cluster) -> AsyncIterator[kclient.ApiClient]:
         yield client
 
 
-def cm(name: str, data: dict[str, str] | None = None, labels: dict[str, str] | None = None) -> dict[str, object]:
+def cm(
+    name: str, data: dict[str, str] | None = None, labels: dict[str, str] | None = None
+) -> dict[str, object]:
     return {"metadata": {"name": name, "labels": labels or {}}, "data": data or {}}
 
 
@@ -76,7 +80,9 @@ async def test_patches_and_server_side_apply(api: kclient.ApiClient, provider_na
     assert jsonpatched["data"] == {"b": "20"}
 
     applied = await api.apply(
-        CONFIGMAPS, {"metadata": {"name": "p", "namespace": ns}, "data": {"owned": "x"}}, field_manager="kube-bind.io"
+        CONFIGMAPS,
+        {"metadata": {"name": "p", "namespace": ns}, "data": {"owned": "x"}},
+        field_manager="kube-bind.io",
     )
     assert applied["data"] == {"b": "20", "owned": "x"}
     managers = {entry["manager"] for entry in applied["metadata"]["managedFields"]}
@@ -91,7 +97,9 @@ async def test_patches_and_server_side_apply(api: kclient.ApiClient, provider_na
             force=False,
         )
     forced = await api.apply(
-        CONFIGMAPS, {"metadata": {"name": "p", "namespace": ns}, "data": {"owned": "y"}}, field_manager="other"
+        CONFIGMAPS,
+        {"metadata": {"name": "p", "namespace": ns}, "data": {"owned": "y"}},
+        field_manager="other",
     )
     assert forced["data"]["owned"] == "y"
 
@@ -110,11 +118,15 @@ async def test_dry_run_changes_nothing(api: kclient.ApiClient, provider_namespac
 async def test_selectors_and_pagination(api: kclient.ApiClient, provider_namespace: str) -> None:
     ns = provider_namespace
     for i in range(7):
-        await api.create(CONFIGMAPS, cm(f"cm-{i}", labels={"parity": "even" if i % 2 == 0 else "odd"}), namespace=ns)
+        await api.create(
+            CONFIGMAPS, cm(f"cm-{i}", labels={"parity": "even" if i % 2 == 0 else "odd"}), namespace=ns
+        )
 
     page = await api.list(CONFIGMAPS, namespace=ns, label_selector={"parity": "odd"})
     assert sorted(o["metadata"]["name"] for o in page["items"]) == ["cm-1", "cm-3", "cm-5"]
-    page = await api.list(CONFIGMAPS, namespace=ns, label_selector=LabelSelector.parse("parity in (even),parity"))
+    page = await api.list(
+        CONFIGMAPS, namespace=ns, label_selector=LabelSelector.parse("parity in (even),parity")
+    )
     assert len(page["items"]) == 4
     page = await api.list(CONFIGMAPS, namespace=ns, field_selector={"metadata.name": "cm-2"})
     assert [o["metadata"]["name"] for o in page["items"]] == ["cm-2"]
@@ -157,7 +169,9 @@ async def test_status_subresource_and_cluster_scope(api: kclient.ApiClient) -> N
     created = await api.create(NAMESPACES, {"metadata": {"name": name}})
     try:
         assert created["status"]["phase"] == "Active"
-        created["status"]["conditions"] = [{"type": "Probe", "status": "True", "reason": "Test", "message": "x"}]
+        created["status"]["conditions"] = [
+            {"type": "Probe", "status": "True", "reason": "Test", "message": "x"}
+        ]
         updated = await api.update_status(NAMESPACES, created)
         assert updated["status"]["conditions"][0]["type"] == "Probe"
         patched = await api.patch(NAMESPACES, name, {"metadata": {"labels": {"a": "b"}}})
@@ -181,10 +195,33 @@ async def test_discovery_resolves_kinds(api: kclient.ApiClient) -> None:
 async def test_forbidden_for_an_unprivileged_token(
     api: kclient.ApiClient, provider: Cluster, provider_namespace: str
 ) -> None:
-    await api.create(resources.SERVICE_ACCOUNTS, {"metadata": {"name": "nobody"}}, namespace=provider_namespace)
+    await api.create(
+        resources.SERVICE_ACCOUNTS, {"metadata": {"name": "nobody"}}, namespace=provider_namespace
+    )
     token = provider.create_token(provider_namespace, "nobody", seconds=600)
     async with kclient.ApiClient(api.config.with_token(token)) as weak:
         with pytest.raises(errors.ForbiddenError) as denied:
             await weak.list(CONFIGMAPS, namespace=provider_namespace)
     assert errors.is_forbidden(denied.value)
     assert "forbidden" in denied.value.message
+
+
+async def test_request_metrics_reach_the_callers_registry(provider: Cluster, provider_namespace: str) -> None:
+    registry = CollectorRegistry()
+    metrics = PrometheusRequestMetrics(registry)
+    async with kclient.ApiClient.from_kubeconfig(provider.kubeconfig, metrics=metrics) as api:
+        await api.create(CONFIGMAPS, cm("m"), namespace=provider_namespace)
+        with pytest.raises(errors.NotFoundError):
+            await api.get(CONFIGMAPS, "absent", namespace=provider_namespace)
+        async with api.watch(CONFIGMAPS, namespace=provider_namespace, timeout_seconds=1) as stream:
+            async for _ in stream:
+                pass
+
+    def total(verb: str, code: str) -> float | None:
+        return registry.get_sample_value("kube_bind_rest_client_requests_total", {"verb": verb, "code": code})
+
+    assert total("POST", "201") == 1
+    assert total("GET", "404") == 1
+    assert total("WATCH", "200") == 1
+    count = registry.get_sample_value("kube_bind_rest_client_request_duration_seconds_count", {"verb": "GET"})
+    assert count == 1

@@ -27,11 +27,11 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
-from pydantic.json_schema import JsonDict
 
 from kubebind.apis import constants
 
 __all__ = [
+    "IMMUTABLE_MESSAGE",
     "Base64Bytes",
     "KubeModel",
     "KubeObject",
@@ -49,6 +49,8 @@ __all__ = [
 ]
 
 K8S_EXTRA_KEY = "k8s"
+#: Message of every immutability error (CEL rule and Python validator alike).
+IMMUTABLE_MESSAGE = "field is immutable"
 
 
 def k8s(
@@ -63,11 +65,15 @@ def k8s(
     preserve_unknown: bool = False,
     fmt: str | None = None,
     description: str | None = None,
-) -> JsonDict:
+    immutable: bool = False,
+    rules: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
     """Kubernetes schema constraints for one field, stored as pydantic ``json_schema_extra``.
 
-    ``default`` is only recorded when ``has_default`` is true (``None`` is a legal default value of
-    nothing here, but being explicit avoids confusing "no default" with "default null").
+    ``rules`` are extra CEL ``x-kubernetes-validations`` (``{"rule", "message"}``) for the CRD; the
+    Python validator implements each of them by hand. ``default`` is only recorded when
+    ``has_default`` is true (``None`` is a legal default value of nothing here, but being explicit
+    avoids confusing "no default" with "default null").
     """
     out: dict[str, Any] = {}
     if pattern is not None:
@@ -88,6 +94,12 @@ def k8s(
         out["format"] = fmt
     if description is not None:
         out["description"] = description
+    if immutable:
+        # A CEL transition rule, as the Go CRDs carry; kubebind.apis.validation enforces the same
+        # (more strictly: it also refuses adding or removing the field).
+        out["x-kubernetes-validations"] = [{"rule": "self == oldSelf", "message": IMMUTABLE_MESSAGE}]
+    if rules:
+        out.setdefault("x-kubernetes-validations", []).extend(dict(r) for r in rules)
     return {K8S_EXTRA_KEY: out}
 
 
@@ -252,6 +264,8 @@ class KubeObject(KubeModel):
 
     KIND: ClassVar[str] = ""
     API_VERSION: ClassVar[str] = constants.API_VERSION
+    #: CEL ``x-kubernetes-validations`` for the root of the kind's CRD schema.
+    ROOT_RULES: ClassVar[tuple[dict[str, str], ...]] = ()
 
     api_version: str = ""
     kind: str = ""

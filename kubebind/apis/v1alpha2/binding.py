@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from kubebind.apis.v1alpha2.base import KubeModel, KubeObject
+from pydantic import Field
+
+from kubebind.apis.v1alpha2.base import KubeModel, KubeObject, k8s
 from kubebind.apis.v1alpha2.common import ClusterSecretKeyRef, Condition, GroupResource, PermissionClaim
 
 __all__ = [
@@ -23,7 +25,7 @@ __all__ = [
 
 
 class APIServiceBindingSpec(KubeModel):
-    kubeconfig_secret_ref: ClusterSecretKeyRef
+    kubeconfig_secret_ref: ClusterSecretKeyRef = Field(json_schema_extra=k8s(immutable=True))
 
 
 class APIServiceBindingStatus(KubeModel):
@@ -41,7 +43,7 @@ class APIServiceBinding(KubeObject):
 
 
 class APIServiceBindingBundleSpec(KubeModel):
-    kubeconfig_secret_ref: ClusterSecretKeyRef
+    kubeconfig_secret_ref: ClusterSecretKeyRef = Field(json_schema_extra=k8s(immutable=True))
 
 
 class APIServiceBindingBundleStatus(KubeModel):

@@ -31,6 +31,11 @@ __all__ = [
 ]
 
 
+#: CEL rule and message: ``conversion.webhook`` is set if and only if the strategy is Webhook.
+WEBHOOK_RULE = "self.strategy == 'Webhook' ? has(self.webhook) : !has(self.webhook)"
+WEBHOOK_MESSAGE = "webhook must be set if and only if strategy is Webhook"
+
+
 class ConversionStrategy(StrEnum):
     NONE = "None"
     WEBHOOK = "Webhook"
@@ -73,7 +78,9 @@ class APIResourceVersion(KubeModel):
     storage: bool = False
     deprecated: bool | None = None
     deprecation_warning: str | None = None
-    schema_: RawExtension | None = Field(default=None, alias="schema", json_schema_extra=k8s(preserve_unknown=True))
+    schema_: RawExtension | None = Field(
+        default=None, alias="schema", json_schema_extra=k8s(preserve_unknown=True)
+    )
     subresources: CustomResourceSubresources | None = None
     additional_printer_columns: list[CustomResourceColumnDefinition] | None = None
 
@@ -103,7 +110,9 @@ class BoundSchemaSpec(KubeModel):
     versions: list[APIResourceVersion] = Field(
         json_schema_extra=k8s(min_items=1, list_type="map", list_map_keys=["name"])
     )
-    conversion: CustomResourceConversion | None = None
+    conversion: CustomResourceConversion | None = Field(
+        default=None, json_schema_extra=k8s(rules=[{"rule": WEBHOOK_RULE, "message": WEBHOOK_MESSAGE}])
+    )
 
 
 class BoundSchemaStatus(KubeModel):

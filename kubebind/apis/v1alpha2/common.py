@@ -129,7 +129,9 @@ class MetaCondition(KubeModel):
 class GroupResource(KubeModel):
     """A group and a plural resource name; ``group`` "" is the core group."""
 
-    group: str = Field(default="", json_schema_extra=k8s(pattern=DNS_GROUP_PATTERN, default="", has_default=True))
+    group: str = Field(
+        default="", json_schema_extra=k8s(pattern=DNS_GROUP_PATTERN, default="", has_default=True)
+    )
     resource: str = Field(json_schema_extra=k8s(pattern=RESOURCE_PATTERN))
 
     def __str__(self) -> str:

@@ -24,12 +24,14 @@ __all__ = ["APIServiceExport", "APIServiceExportSpec", "APIServiceExportStatus"]
 
 
 class APIServiceExportSpec(KubeModel):
-    resources: list[APIServiceExportResource] = Field(json_schema_extra=k8s(min_items=1))
-    permission_claims: list[PermissionClaim] | None = None
-    informer_scope: InformerScope
+    resources: list[APIServiceExportResource] = Field(json_schema_extra=k8s(min_items=1, immutable=True))
+    permission_claims: list[PermissionClaim] | None = Field(
+        default=None, json_schema_extra=k8s(immutable=True)
+    )
+    informer_scope: InformerScope = Field(json_schema_extra=k8s(immutable=True))
     #: Deprecated in favour of ``isolation``; kept for wire compatibility.
-    cluster_scoped_isolation: Isolation | None = None
-    isolation: Isolation
+    cluster_scoped_isolation: Isolation | None = Field(default=None, json_schema_extra=k8s(immutable=True))
+    isolation: Isolation = Field(json_schema_extra=k8s(immutable=True))
 
 
 class APIServiceExportStatus(KubeModel):

@@ -33,15 +33,21 @@ __all__ = [
 
 
 class APIServiceExportRequestSpec(KubeModel):
-    parameters: RawExtension | None = Field(default=None, json_schema_extra=k8s(preserve_unknown=True))
-    resources: list[APIServiceExportResource] = Field(
-        json_schema_extra=k8s(min_items=1, list_type="map", list_map_keys=["resource", "group"])
+    parameters: RawExtension | None = Field(
+        default=None, json_schema_extra=k8s(preserve_unknown=True, immutable=True)
     )
-    permission_claims: list[PermissionClaim] | None = None
-    namespaces: list[Namespace] | None = None
+    resources: list[APIServiceExportResource] = Field(
+        json_schema_extra=k8s(
+            min_items=1, list_type="map", list_map_keys=["resource", "group"], immutable=True
+        )
+    )
+    permission_claims: list[PermissionClaim] | None = Field(
+        default=None, json_schema_extra=k8s(immutable=True)
+    )
+    namespaces: list[Namespace] | None = Field(default=None, json_schema_extra=k8s(immutable=True))
     schema_update_policy: SchemaUpdatePolicy = Field(
         default=SchemaUpdatePolicy.NEVER,
-        json_schema_extra=k8s(default=SchemaUpdatePolicy.NEVER.value, has_default=True),
+        json_schema_extra=k8s(default=SchemaUpdatePolicy.NEVER.value, has_default=True, immutable=True),
     )
 
 

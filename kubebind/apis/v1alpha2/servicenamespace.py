@@ -42,7 +42,7 @@ class APIServiceNamespace(KubeObject):
 
 
 class ClusterBindingSpec(KubeModel):
-    kubeconfig_secret_ref: LocalSecretKeyRef
+    kubeconfig_secret_ref: LocalSecretKeyRef = Field(json_schema_extra=k8s(immutable=True))
     provider_pretty_name: str = Field(json_schema_extra=k8s(min_length=1))
     service_provider_spec: RawExtension | None = Field(
         default=None, json_schema_extra=k8s(preserve_unknown=True)
@@ -58,8 +58,15 @@ class ClusterBindingStatus(KubeModel):
     conditions: list[Condition] | None = None
 
 
+#: CEL rule (on the CRD root) and message: the one ClusterBinding per namespace is named ``cluster``.
+NAME_RULE = "self.metadata.name == 'cluster'"
+NAME_MESSAGE = "ClusterBinding name must be 'cluster'"
+
+
 class ClusterBinding(KubeObject):
     KIND: ClassVar[str] = "ClusterBinding"
+    #: Extra CEL rules for the root of the CRD schema.
+    ROOT_RULES: ClassVar[tuple[dict[str, str], ...]] = ({"rule": NAME_RULE, "message": NAME_MESSAGE},)
 
     spec: ClusterBindingSpec
     status: ClusterBindingStatus | None = None
