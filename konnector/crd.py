@@ -130,7 +130,7 @@ def established(crd: Object) -> bool:
     return False
 
 
-async def install_consumer_crds(client: ApiClient, timeout: float = 60.0) -> None:
+async def install_consumer_crds(client: ApiClient, timeout: float = 60.0) -> None:  # noqa: ASYNC109
     """Create or update ``apiservicebindings``/``apiservicebindingbundles`` and wait for Established."""
     names = []
     for manifest in openapi.crd_manifests(resources.Side.CONSUMER):

@@ -31,7 +31,14 @@ from konnector.provider import Provider, ProviderKey, SecretRef
 from kubebind.apis import constants
 from kubebind.kube.client import ApiClient
 from kubebind.kube.kubeconfig import RestConfig, load_incluster_config, load_kubeconfig
-from kubebind.kube.resources import CUSTOM_RESOURCE_DEFINITIONS, NAMESPACES, SECRETS, Object, ObjectKey, ResourceRef
+from kubebind.kube.resources import (
+    CUSTOM_RESOURCE_DEFINITIONS,
+    NAMESPACES,
+    SECRETS,
+    Object,
+    ObjectKey,
+    ResourceRef,
+)
 
 __all__ = ["Konnector", "consumer_config"]
 

@@ -63,7 +63,7 @@ class Options:
             raise ValueError(
                 "need 0 < --leader-elect-retry-period < --leader-elect-renew-deadline < lease duration"
             )
-        host, sep, port = self.server_address.rpartition(":")
+        _host, sep, port = self.server_address.rpartition(":")
         if not sep or not port.isdigit():
             raise ValueError(f"--server-address must be host:port, got {self.server_address!r}")
 

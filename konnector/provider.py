@@ -218,7 +218,7 @@ class Provider:
             await self.client.aclose()
         log.info("provider connection stopped provider=%s", self.key)
 
-    async def wait_synced(self, timeout: float) -> bool:
+    async def wait_synced(self, timeout: float) -> bool:  # noqa: ASYNC109
         results = await asyncio.gather(
             *(
                 i.wait_synced(timeout)

@@ -365,7 +365,11 @@ def _attach_references(p: Provider, binding: str, claim_syncer: ClaimSyncer) -> 
     """Re-check claims when objects of the binding's resources change (their references may move)."""
     for entry in p.syncers.values():
         target = entry.syncer
-        if entry.binding == binding and isinstance(target, ResourceSyncer) and target.name not in claim_syncer.attached:
+        if (
+            entry.binding == binding
+            and isinstance(target, ResourceSyncer)
+            and target.name not in claim_syncer.attached
+        ):
             claim_syncer.attached.add(target.name)
             target.consumer_informer.add_handler(claim_syncer.on_reference_change, replay=True)
 

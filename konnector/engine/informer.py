@@ -91,7 +91,7 @@ class Informer:
     def has_synced(self) -> bool:
         return self._synced.is_set()
 
-    async def wait_synced(self, timeout: float | None = None) -> bool:
+    async def wait_synced(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109
         try:
             await asyncio.wait_for(self._synced.wait(), timeout)
         except TimeoutError:
@@ -284,7 +284,7 @@ class MultiNamespaceInformer:
     def has_synced(self) -> bool:
         return all(i.has_synced() for i in self._informers.values())
 
-    async def wait_synced(self, timeout: float | None = None) -> bool:
+    async def wait_synced(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109
         results: list[Any] = await asyncio.gather(*(i.wait_synced(timeout) for i in self._informers.values()))
         return all(results)
 

@@ -125,8 +125,10 @@ class LeaderElector:
     async def run(self, lead: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Loop forever: acquire, run ``lead()`` while renewing, cancel it when leadership is lost."""
         while True:
-            while not await self._attempt():
+            acquired = await self._attempt()
+            while not acquired:
                 await asyncio.sleep(self.retry_period)
+                acquired = await self._attempt()
             self.is_leader = True
             self.last_renew = time.monotonic()
             log.info("became leader lease=%s/%s identity=%s", self.namespace, self.name, self.identity)

@@ -144,7 +144,7 @@ async def run_konnector(consumer: Cluster, consumer_namespace: str) -> AsyncIter
 
 async def wait_for(
     predicate: Callable[[], Awaitable[Any]],
-    timeout: float = 30.0,
+    timeout: float = 30.0,  # noqa: ASYNC109 - a polling deadline, not an I/O timeout
     interval: float = 0.1,
     what: str = "condition",
 ) -> Any:
@@ -212,12 +212,13 @@ async def bind(admin_consumer: ApiClient, consumer_namespace: str) -> AsyncItera
         for name in created:
             with contextlib.suppress(errors.ApiError):
                 await admin_consumer.delete(kinds.API_SERVICE_BINDINGS, name)
-        deadline = time.monotonic() + 30
         for name in created:
-            while time.monotonic() < deadline and await get_or_none(
-                admin_consumer, kinds.API_SERVICE_BINDINGS, name
-            ):
-                await asyncio.sleep(0.2)
+
+            async def gone(name: str = name) -> bool:
+                return await get_or_none(admin_consumer, kinds.API_SERVICE_BINDINGS, name) is None
+
+            with contextlib.suppress(AssertionError):
+                await wait_for(gone, timeout=30, interval=0.2, what=f"binding {name} unbound")
             b = await get_or_none(admin_consumer, kinds.API_SERVICE_BINDINGS, name)
             if b is not None:  # konnector already gone: drop the finalizer so the session stays clean
                 with contextlib.suppress(errors.ApiError):

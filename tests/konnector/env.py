@@ -46,6 +46,22 @@ class Endpoint(Protocol):
     @property
     def ca_file(self) -> Path: ...
 
+
+__all__ = [
+    "COWBOYS",
+    "CUSTOM_RESOURCE_DEFINITIONS",
+    "Endpoint",
+    "ProviderEnv",
+    "base64",
+    "bound_schema_for",
+    "cowboy_crd",
+    "ensure_crd",
+    "ensure_provider_kinds",
+    "kinds",
+    "unique",
+    "yaml",
+]
+
 ROLES = ResourceRef("rbac.authorization.k8s.io", "v1", "roles", kind="Role")
 ROLE_BINDINGS = ResourceRef("rbac.authorization.k8s.io", "v1", "rolebindings", kind="RoleBinding")
 CLUSTER_ROLES = ResourceRef(

@@ -53,15 +53,21 @@ async def test_claimed_objects_sync_both_ways(
         },
         namespace=consumer_namespace,
     )
-    up = await wait_for(lambda: get_or_none(admin_provider, SECRETS, "saddle-bag", provider_ns), what="claimed secret up")
+    up = await wait_for(
+        lambda: get_or_none(admin_provider, SECRETS, "saddle-bag", provider_ns), what="claimed secret up"
+    )
     assert base64.b64decode(up["data"]["gold"]) == b"42"
     assert up["metadata"]["labels"][constants.LABEL_OWNER] == constants.OWNER_CONSUMER
     assert up["metadata"]["annotations"][constants.ANNOTATION_CONSUMER_NAMESPACE] == consumer_namespace
     # An unlabelled, unreferenced Secret is not claimed.
-    await admin_consumer.create(SECRETS, {"metadata": {"name": "private"}, "stringData": {"x": "y"}}, namespace=consumer_namespace)
+    await admin_consumer.create(
+        SECRETS, {"metadata": {"name": "private"}, "stringData": {"x": "y"}}, namespace=consumer_namespace
+    )
 
     # Updates follow.
-    await admin_consumer.patch(SECRETS, "saddle-bag", {"stringData": {"gold": "43"}}, namespace=consumer_namespace)
+    await admin_consumer.patch(
+        SECRETS, "saddle-bag", {"stringData": {"gold": "43"}}, namespace=consumer_namespace
+    )
 
     async def updated() -> bool:
         s = await admin_provider.get(SECRETS, "saddle-bag", namespace=provider_ns)
@@ -70,18 +76,25 @@ async def test_claimed_objects_sync_both_ways(
     await wait_for(updated, what="claimed secret update")
 
     # Selected by reference from a Cowboy.
-    await admin_consumer.create(SECRETS, {"metadata": {"name": "colt"}, "stringData": {"a": "b"}}, namespace=consumer_namespace)
+    await admin_consumer.create(
+        SECRETS, {"metadata": {"name": "colt"}, "stringData": {"a": "b"}}, namespace=consumer_namespace
+    )
     await admin_consumer.create(
         COWBOYS,
         {"metadata": {"name": "doc"}, "spec": {"intent": "duel", "secretRef": "colt"}},
         namespace=consumer_namespace,
     )
-    await wait_for(lambda: get_or_none(admin_provider, SECRETS, "colt", provider_ns), what="referenced secret up")
+    await wait_for(
+        lambda: get_or_none(admin_provider, SECRETS, "colt", provider_ns), what="referenced secret up"
+    )
 
     # Provider-owned, selected by name, comes down.
-    await admin_provider.create(CONFIGMAPS, {"metadata": {"name": "town-map"}, "data": {"saloon": "north"}}, namespace=provider_ns)
+    await admin_provider.create(
+        CONFIGMAPS, {"metadata": {"name": "town-map"}, "data": {"saloon": "north"}}, namespace=provider_ns
+    )
     down = await wait_for(
-        lambda: get_or_none(admin_consumer, CONFIGMAPS, "town-map", consumer_namespace), what="claimed configmap down"
+        lambda: get_or_none(admin_consumer, CONFIGMAPS, "town-map", consumer_namespace),
+        what="claimed configmap down",
     )
     assert down["data"] == {"saloon": "north"}
     assert down["metadata"]["labels"][constants.LABEL_OWNER] == constants.OWNER_PROVIDER
@@ -95,6 +108,11 @@ async def test_claimed_objects_sync_both_ways(
     async def gone(client: ApiClient, ref: object, n: str, ns: str) -> bool:
         return await get_or_none(client, ref, n, ns) is None
 
-    await wait_for(lambda: gone(admin_provider, SECRETS, "saddle-bag", provider_ns), what="claimed secret deleted up")
+    await wait_for(
+        lambda: gone(admin_provider, SECRETS, "saddle-bag", provider_ns), what="claimed secret deleted up"
+    )
     await admin_provider.delete(CONFIGMAPS, "town-map", namespace=provider_ns)
-    await wait_for(lambda: gone(admin_consumer, CONFIGMAPS, "town-map", consumer_namespace), what="configmap deleted down")
+    await wait_for(
+        lambda: gone(admin_consumer, CONFIGMAPS, "town-map", consumer_namespace),
+        what="configmap deleted down",
+    )

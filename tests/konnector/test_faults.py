@@ -30,7 +30,8 @@ async def _ready_binding(
     async def established() -> bool:
         crd = await get_or_none(admin_consumer, envmod.CUSTOM_RESOURCE_DEFINITIONS, "cowboys.wildwest.dev")
         return bool(crd) and any(
-            c["type"] == "Established" and c["status"] == "True" for c in crd.get("status", {}).get("conditions", [])
+            c["type"] == "Established" and c["status"] == "True"
+            for c in ((crd or {}).get("status") or {}).get("conditions") or []
         )
 
     await wait_for(established, what="cowboys CRD")
@@ -48,7 +49,9 @@ async def test_provider_copy_deleted_behind_the_back_is_recreated(
     await penv.export(name, [envmod.cowboy_crd()])
     await run_konnector()
     await _ready_binding(penv, bind, admin_consumer, name)
-    await admin_consumer.create(COWBOYS, {"metadata": {"name": "jesse"}, "spec": {"intent": "ride"}}, namespace=consumer_namespace)
+    await admin_consumer.create(
+        COWBOYS, {"metadata": {"name": "jesse"}, "spec": {"intent": "ride"}}, namespace=consumer_namespace
+    )
     provider_ns = f"{penv.cluster_namespace}-{consumer_namespace}"
     first = await wait_for(lambda: get_or_none(admin_provider, COWBOYS, "jesse", provider_ns), what="copy")
     await admin_provider.delete(COWBOYS, "jesse", namespace=provider_ns)
@@ -81,7 +84,9 @@ async def test_token_rotation_mid_sync(
     async def create_many(prefix: str, n: int) -> None:
         for i in range(n):
             await admin_consumer.create(
-                COWBOYS, {"metadata": {"name": f"{prefix}-{i}"}, "spec": {"intent": "x"}}, namespace=consumer_namespace
+                COWBOYS,
+                {"metadata": {"name": f"{prefix}-{i}"}, "spec": {"intent": "x"}},
+                namespace=consumer_namespace,
             )
             await asyncio.sleep(0.02)
 
@@ -91,7 +96,9 @@ async def test_token_rotation_mid_sync(
     await admin_provider.delete(SECRETS, "token-1", namespace=penv.cluster_namespace)  # revokes the old token
     await writer
     await create_many("after", 20)
-    await wait_for(lambda: _eq(_count(admin_provider, provider_ns), 60), timeout=60, what="60 provider copies")
+    await wait_for(
+        lambda: _eq(_count(admin_provider, provider_ns), 60), timeout=60, what="60 provider copies"
+    )
 
     async def consumer_secret_rotated() -> bool:
         s = await admin_consumer.get(SECRETS, "kubeconfig-provider", namespace=consumer_namespace)
@@ -121,7 +128,9 @@ async def test_two_replicas_only_leader_writes_and_fails_over(
     leader, standby = (a, b) if a.leading else (b, a)
     assert not standby.leading and not standby.providers
     provider_ns = f"{penv.cluster_namespace}-{consumer_namespace}"
-    await admin_consumer.create(COWBOYS, {"metadata": {"name": "one"}, "spec": {"intent": "x"}}, namespace=consumer_namespace)
+    await admin_consumer.create(
+        COWBOYS, {"metadata": {"name": "one"}, "spec": {"intent": "x"}}, namespace=consumer_namespace
+    )
     await wait_for(lambda: get_or_none(admin_provider, COWBOYS, "one", provider_ns), what="synced by leader")
     # Only the leader holds provider connections (and therefore writes).
     assert leader.providers and not standby.providers
@@ -131,8 +140,12 @@ async def test_two_replicas_only_leader_writes_and_fails_over(
     await wait_for(lambda: _true(standby.leading), timeout=20, what="standby takes over")
     took = asyncio.get_running_loop().time() - started
     assert took <= standby.options.lease_duration + 3 * standby.options.retry_period + 1, took
-    await admin_consumer.create(COWBOYS, {"metadata": {"name": "two"}, "spec": {"intent": "y"}}, namespace=consumer_namespace)
-    await wait_for(lambda: get_or_none(admin_provider, COWBOYS, "two", provider_ns), what="synced by new leader")
+    await admin_consumer.create(
+        COWBOYS, {"metadata": {"name": "two"}, "spec": {"intent": "y"}}, namespace=consumer_namespace
+    )
+    await wait_for(
+        lambda: get_or_none(admin_provider, COWBOYS, "two", provider_ns), what="synced by new leader"
+    )
 
 
 async def _true(value: bool) -> bool:

@@ -40,14 +40,19 @@ async def test_cluster_scoped_isolation(
         await envmod.ensure_crd(admin_provider, crd)
         name = envmod.unique("sheriffs")
         await penv.export(name, [crd], isolation=mode)
-    export_name = (await admin_provider.list(envmod.kinds.API_SERVICE_EXPORTS, namespace=ns))["items"][0]["metadata"]["name"]
+    export_name = (await admin_provider.list(envmod.kinds.API_SERVICE_EXPORTS, namespace=ns))["items"][0][
+        "metadata"
+    ]["name"]
     await run_konnector()
     await bind(penv, export_name)
     crd_name = crd["metadata"]["name"]
 
     async def established() -> bool:
         c = await get_or_none(admin_consumer, CUSTOM_RESOURCE_DEFINITIONS, crd_name)
-        return bool(c) and any(x["type"] == "Established" and x["status"] == "True" for x in c.get("status", {}).get("conditions", []))
+        return bool(c) and any(
+            x["type"] == "Established" and x["status"] == "True"
+            for x in ((c or {}).get("status") or {}).get("conditions") or []
+        )
 
     await wait_for(established, what="consumer CRD")
     consumer_crd = await admin_consumer.get(CUSTOM_RESOURCE_DEFINITIONS, crd_name)
@@ -60,13 +65,17 @@ async def test_cluster_scoped_isolation(
         pname, pns = f"{ns}-{obj_name}", None
     else:
         pname, pns = obj_name, ns
-    copy = await wait_for(lambda: get_or_none(admin_provider, provider_ref, pname, pns), what=f"provider copy ({mode})")
+    copy = await wait_for(
+        lambda: get_or_none(admin_provider, provider_ref, pname, pns), what=f"provider copy ({mode})"
+    )
     assert copy["spec"] == {"intent": "guard"}
     assert copy["metadata"]["annotations"][constants.ANNOTATION_CLUSTER_NAMESPACE] == ns
     if mode != "Namespaced":
         owner = copy["metadata"]["ownerReferences"][0]
         assert (owner["kind"], owner["name"]) == ("Namespace", ns)
-    await admin_provider.patch(provider_ref, pname, {"status": {"result": "on duty"}}, namespace=pns, subresource="status")
+    await admin_provider.patch(
+        provider_ref, pname, {"status": {"result": "on duty"}}, namespace=pns, subresource="status"
+    )
 
     async def status_back() -> bool:
         o = await admin_consumer.get(consumer_ref, obj_name)
@@ -95,22 +104,30 @@ async def test_foreign_provider_objects_are_never_touched(
     name = envmod.unique("sheriffs")
     await penv.export(name, [SHERIFF_CRD], isolation="None")
     foreign = envmod.unique("foreign")
-    await admin_provider.create(SHERIFFS, {"metadata": {"name": foreign}, "spec": {"intent": "provider's own"}})
+    await admin_provider.create(
+        SHERIFFS, {"metadata": {"name": foreign}, "spec": {"intent": "provider's own"}}
+    )
     try:
         await run_konnector()
         await bind(penv, name)
-        await wait_for(lambda: get_or_none(admin_consumer, CUSTOM_RESOURCE_DEFINITIONS, "sheriffs.wildwest.dev"), what="CRD")
+        await wait_for(
+            lambda: get_or_none(admin_consumer, CUSTOM_RESOURCE_DEFINITIONS, "sheriffs.wildwest.dev"),
+            what="CRD",
+        )
         await asyncio.sleep(1.0)
         # Same name in the consumer: the konnector refuses to adopt the provider's object.
         await wait_for(
-            lambda: _create_ok(admin_consumer, SHERIFFS, {"metadata": {"name": foreign}, "spec": {"intent": "mine"}}),
+            lambda: _create_ok(
+                admin_consumer, SHERIFFS, {"metadata": {"name": foreign}, "spec": {"intent": "mine"}}
+            ),
             what="consumer create",
         )
 
         async def warned() -> bool:
             events = await admin_consumer.list(EVENTS, namespace="default")
             return any(
-                e.get("reason") == "ProviderObjectConflict" and e["regarding"]["name"] == foreign for e in events["items"]
+                e.get("reason") == "ProviderObjectConflict" and e["regarding"]["name"] == foreign
+                for e in events["items"]
             )
 
         await wait_for(warned, what="conflict event")

@@ -26,15 +26,30 @@ COWBOYS = envmod.COWBOYS
 
 def test_help() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "konnector.main", "--help"], capture_output=True, text=True, timeout=30, check=True
+        [sys.executable, "-m", "konnector.main", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     ).stdout
-    for flag in ("--kubeconfig", "--heartbeat-interval", "--resync-period", "--qps", "--burst", "--lease-namespace", "--server-address"):
+    for flag in (
+        "--kubeconfig",
+        "--heartbeat-interval",
+        "--resync-period",
+        "--qps",
+        "--burst",
+        "--lease-namespace",
+        "--server-address",
+    ):
         assert flag in out
 
 
 def test_bad_flag_is_a_one_line_error() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "konnector.main", "--heartbeat-interval", "-5s"], capture_output=True, text=True, timeout=30
+        [sys.executable, "-m", "konnector.main", "--heartbeat-interval", "-5s"],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert proc.returncode == 2
     assert "heartbeat" in proc.stderr
@@ -64,7 +79,7 @@ def _konnector(consumer: Cluster, lease_ns: str, log: Path, port: int, identity:
     ).start()
 
 
-async def _wait_healthy(port: int, proc: ManagedProcess, timeout: float = 60) -> None:
+async def _wait_healthy(port: int, proc: ManagedProcess, timeout: float = 60) -> None:  # noqa: ASYNC109
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient() as http:
         while time.monotonic() < deadline:
@@ -98,8 +113,11 @@ async def test_kill_9_mid_sync_loses_and_duplicates_nothing(
         await bind(penv, name)
 
         async def established() -> bool:
-            crd = await get_or_none(admin_consumer, envmod.CUSTOM_RESOURCE_DEFINITIONS, "cowboys.wildwest.dev")
-            return bool(crd) and any(c["type"] == "Established" and c["status"] == "True" for c in crd["status"]["conditions"])
+            crd = await get_or_none(
+                admin_consumer, envmod.CUSTOM_RESOURCE_DEFINITIONS, "cowboys.wildwest.dev"
+            )
+            conds = ((crd or {}).get("status") or {}).get("conditions") or []
+            return any(c["type"] == "Established" and c["status"] == "True" for c in conds)
 
         await wait_for(established, what="CRD")
         provider_ns = f"{penv.cluster_namespace}-{consumer_namespace}"
@@ -108,7 +126,9 @@ async def test_kill_9_mid_sync_loses_and_duplicates_nothing(
         async def create(i: int) -> None:
             async with sem:
                 await admin_consumer.create(
-                    COWBOYS, {"metadata": {"name": f"c-{i:04d}"}, "spec": {"intent": f"i{i}"}}, namespace=consumer_namespace
+                    COWBOYS,
+                    {"metadata": {"name": f"c-{i:04d}"}, "spec": {"intent": f"i{i}"}},
+                    namespace=consumer_namespace,
                 )
 
         writer = asyncio.gather(*(create(i) for i in range(total)))

@@ -63,7 +63,9 @@ async def test_provider_apiserver_restart_mid_sync(
     try:
         await envmod.ensure_provider_kinds(admin)
         await envmod.ensure_crd(admin, envmod.cowboy_crd())
-        penv = envmod.ProviderEnv(admin, _Endpoint(server.url, server.pki.ca.cert), envmod.unique("kube-bind"), tmp_path)
+        penv = envmod.ProviderEnv(
+            admin, _Endpoint(server.url, server.pki.ca.cert), envmod.unique("kube-bind"), tmp_path
+        )
         await penv.setup()
         name = envmod.unique("cowboys")
         await penv.export(name, [envmod.cowboy_crd()])
@@ -71,8 +73,11 @@ async def test_provider_apiserver_restart_mid_sync(
         await bind(penv, name)
 
         async def established() -> bool:
-            crd = await get_or_none(admin_consumer, envmod.CUSTOM_RESOURCE_DEFINITIONS, "cowboys.wildwest.dev")
-            return bool(crd) and any(c["type"] == "Established" and c["status"] == "True" for c in crd["status"]["conditions"])
+            crd = await get_or_none(
+                admin_consumer, envmod.CUSTOM_RESOURCE_DEFINITIONS, "cowboys.wildwest.dev"
+            )
+            conds = ((crd or {}).get("status") or {}).get("conditions") or []
+            return any(c["type"] == "Established" and c["status"] == "True" for c in conds)
 
         await wait_for(established, what="CRD")
         provider_ns = f"{penv.cluster_namespace}-{consumer_namespace}"
@@ -81,7 +86,9 @@ async def test_provider_apiserver_restart_mid_sync(
         async def create_all() -> None:
             for i in range(total):
                 await admin_consumer.create(
-                    COWBOYS, {"metadata": {"name": f"r-{i:03d}"}, "spec": {"intent": "x"}}, namespace=consumer_namespace
+                    COWBOYS,
+                    {"metadata": {"name": f"r-{i:03d}"}, "spec": {"intent": "x"}},
+                    namespace=consumer_namespace,
                 )
                 await asyncio.sleep(0.03)
 
@@ -97,9 +104,13 @@ async def test_provider_apiserver_restart_mid_sync(
         server.start()
         await asyncio.to_thread(server.wait_ready, 90)
         await writer
-        await wait_for(lambda: _ge(count(), total), timeout=120, interval=0.5, what="all synced after restart")
+        await wait_for(
+            lambda: _ge(count(), total), timeout=120, interval=0.5, what="all synced after restart"
+        )
         # Status still flows after the restart (watches re-established).
-        await admin.patch(COWBOYS, "r-099", {"status": {"result": "back"}}, namespace=provider_ns, subresource="status")
+        await admin.patch(
+            COWBOYS, "r-099", {"status": {"result": "back"}}, namespace=provider_ns, subresource="status"
+        )
 
         async def status_back() -> bool:
             o = await admin_consumer.get(COWBOYS, "r-099", namespace=consumer_namespace)
@@ -118,4 +129,4 @@ async def test_provider_apiserver_restart_mid_sync(
 
 
 async def _ge(value: object, want: int) -> bool:
-    return (await value) >= want  # type: ignore[misc, operator]
+    return (await value) >= want  # type: ignore[misc]

@@ -208,7 +208,7 @@ async def _established(client: ApiClient) -> bool:
     crd = await client.get(CUSTOM_RESOURCE_DEFINITIONS, "cowboys.wildwest.dev")
     return any(
         c["type"] == "Established" and c["status"] == "True"
-        for c in crd.get("status", {}).get("conditions", [])
+        for c in ((crd or {}).get("status") or {}).get("conditions") or []
     )
 
 
