@@ -44,9 +44,7 @@ lint: venv
 test: setup lint
 	@$(BIN)/pytest; rc=$$?; \
 	 if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; \
-	 leftovers=$$(pgrep -af "$(KUBE_BIND_CACHE)/bin|kube-bind-pg-" | grep -v pgrep || true); \
-	 if [ -n "$$leftovers" ]; then echo "processes left running after the tests:" >&2; \
-	   echo "$$leftovers" >&2; exit 1; fi; \
+	 scripts/check-leftovers || exit 1; \
 	 exit $$rc
 
 clean-cache:

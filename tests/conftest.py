@@ -9,6 +9,7 @@ Fixtures:
 - ``provider`` / ``consumer`` (session): :class:`tests.harness.Cluster` — admin kubeconfig path,
   ``api()`` (kubernetes ApiClient), ``kubectl(...)``, ``create_namespace()``.
 - ``provider_namespace`` / ``consumer_namespace``: a fresh namespace, deleted afterwards.
+- ``extra_cluster``: factory for one more control plane on the same etcd (own PKI and issuer).
 - ``postgres_server`` (session): :class:`kubebind.localcluster.postgres.Postgres`.
 - ``database_url``: parametrised ``[sqlite, postgres]`` — a fresh, empty database per test.
 """
@@ -16,7 +17,7 @@ Fixtures:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,29 @@ def provider(cluster_pair: ClusterPair) -> Cluster:
 @pytest.fixture(scope="session")
 def consumer(cluster_pair: ClusterPair) -> Cluster:
     return Cluster(cluster_pair.consumer)
+
+
+@pytest.fixture
+def extra_cluster(cluster_pair: ClusterPair) -> Iterator[Callable[[str], Cluster]]:
+    """Factory for additional control planes on the session etcd, stopped after the test.
+
+    For tests that must not disturb the shared provider/consumer: restarting an apiserver,
+    installing APIs that would clash with the aggregated kube-bind.io group, and so on.
+    """
+    names: list[str] = []
+
+    def make(prefix: str = "extra") -> Cluster:
+        name = f"{prefix}{uuid.uuid4().hex[:6]}"
+        try:
+            cluster_pair.add_cluster(name)
+        except (BuildError, ProcessError) as exc:
+            pytest.fail(f"cannot start an extra control plane: {exc}", pytrace=False)
+        names.append(name)
+        return Cluster(cluster_pair.clusters[name])
+
+    yield make
+    for name in names:
+        cluster_pair.remove_cluster(name)
 
 
 @pytest.fixture

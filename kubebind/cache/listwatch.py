@@ -24,6 +24,11 @@ class WatchStream(Protocol):
 
     def __aiter__(self) -> AsyncIterator[WatchEvent]: ...
 
+    @property
+    def stopped(self) -> bool:
+        """True when the client ended the stream on purpose (e.g. a credential swap)."""
+        ...
+
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(

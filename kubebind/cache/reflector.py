@@ -161,8 +161,8 @@ class Reflector:
                     await self.list()
                     need_list = False
                 started = self._clock.now()
-                events = await self.watch_once()
-                if events == 0 and self._clock.now() - started < 1.0:
+                events, stopped = await self.watch_once()
+                if events == 0 and not stopped and self._clock.now() - started < 1.0:
                     # A watch that ends at once without events is broken, not timed out.
                     raise _ShortWatch(f"watch of {self.name} closed immediately")
                 consecutive_gone = 0
@@ -217,8 +217,11 @@ class Reflector:
         self.list_count += 1
         self.backoff.reset()
 
-    async def watch_once(self) -> int:
-        """Watch from the last version until the stream ends; returns the number of events."""
+    async def watch_once(self) -> tuple[int, bool]:
+        """Watch from the last version until the stream ends.
+
+        Returns the number of events and whether the client stopped the stream on purpose.
+        """
         low = self.min_watch_timeout
         timeout = int(low + low * self._rand())
         self.watch_count += 1
@@ -244,7 +247,7 @@ class Reflector:
                 if rv:
                     self.last_sync_resource_version = str(rv)
                 self.backoff.reset()
-        return events
+        return events, stream.stopped
 
 
 class _ShortWatch(Exception):

@@ -7,6 +7,7 @@ re-exports the handful of names every caller needs, and is the one exception.
 from kubebind.kube.client import ApiClient, PatchType, Preconditions, Watch, WatchEvent
 from kubebind.kube.errors import ApiError, GoneError
 from kubebind.kube.kubeconfig import RestConfig, load_default, load_incluster_config, load_kubeconfig
+from kubebind.kube.metrics import PrometheusRequestMetrics, RequestMetrics
 from kubebind.kube.resources import GVR, Object, ObjectKey, ResourceRef, object_key
 from kubebind.kube.selectors import LabelSelector
 
@@ -20,6 +21,8 @@ __all__ = [
     "ObjectKey",
     "PatchType",
     "Preconditions",
+    "PrometheusRequestMetrics",
+    "RequestMetrics",
     "ResourceRef",
     "RestConfig",
     "Watch",

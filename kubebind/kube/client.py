@@ -36,6 +36,7 @@ import logging
 import os
 import ssl
 import tempfile
+import time
 import weakref
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ import orjson
 
 from kubebind.kube import errors
 from kubebind.kube.kubeconfig import RestConfig, load_kubeconfig, load_kubeconfig_dict
+from kubebind.kube.metrics import NOOP_REQUEST_METRICS, RequestMetrics
 from kubebind.kube.ratelimit import Clock, TokenBucket
 from kubebind.kube.resources import Object, ResourceRef
 from kubebind.kube.selectors import LabelSelector
@@ -193,12 +195,16 @@ class ApiClient:
         http2: bool = True,
         user_agent: str = "kube-bind-py",
         clock: Clock | None = None,
+        metrics: RequestMetrics | None = None,
     ) -> None:
+        """``qps``/``burst`` throttle every request (``qps <= 0``: unthrottled); ``timeout`` bounds
+        each non-watch request; ``metrics`` receives request counts and latencies."""
         self._config = config
         self._http2 = http2
         self._timeout = timeout
         self._user_agent = user_agent
         self.rate_limiter = TokenBucket(qps, burst, clock=clock)
+        self.metrics: RequestMetrics = metrics or NOOP_REQUEST_METRICS
         self._session = _Session(config, http2=http2, timeout=timeout)
         self._watches: weakref.WeakSet[Watch] = weakref.WeakSet()
         self._closing: set[asyncio.Task[None]] = set()
@@ -272,6 +278,11 @@ class ApiClient:
             for watch in list(self._watches):
                 watch.stop()
 
+    async def _throttle(self) -> None:
+        started = time.monotonic()
+        await self.rate_limiter.acquire()
+        self.metrics.observe_rate_limit_wait(time.monotonic() - started)
+
     def _headers(self, content_type: str | None = None) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": self._user_agent}
         if content_type:
@@ -309,9 +320,11 @@ class ApiClient:
             content_type = "application/json"
         http1 = False
         for attempt in range(_MAX_RETRIES + 1):
-            await self.rate_limiter.acquire()
+            await self._throttle()
             session = self._session
             session.active += 1
+            started = time.monotonic()
+            code = "error"
             try:
                 response = await (session.http1 if http1 else session.http).request(
                     method,
@@ -322,17 +335,22 @@ class ApiClient:
                     extensions=self._extensions(),
                     timeout=request_timeout if request_timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
-            except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
-                # ConnectError: nothing was sent, always safe to retry. The others mean the
-                # connection ended under the request (e.g. an HTTP/2 GOAWAY, see _Session); a
-                # request that may have been processed is only repeated when it is a read.
-                if attempt < _MAX_RETRIES and (method in _IDEMPOTENT or isinstance(exc, httpx.ConnectError)):
+            except (httpx.ConnectError, httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                # Connect/WriteError: the request never reached the server whole, so it is safe to
+                # repeat. The others mean the connection ended under the request (e.g. an HTTP/2
+                # GOAWAY, see _Session); a request that may have been processed is only repeated
+                # when it is a read.
+                unsent = isinstance(exc, httpx.ConnectError | httpx.WriteError)
+                if attempt < _MAX_RETRIES and (method in _IDEMPOTENT or unsent):
                     log.debug("%s %s: %s, retrying", method, path, exc)
                     http1 = http1 or isinstance(exc, httpx.RemoteProtocolError)
                     await asyncio.sleep(0.05 * 2**attempt)
                     continue
                 raise
+            else:
+                code = str(response.status_code)
             finally:
+                self.metrics.observe_request(method, code, time.monotonic() - started)
                 await session.release()
             if response.is_success:
                 return orjson.loads(response.content) if response.content else None
@@ -716,9 +734,14 @@ class Watch:
         """End the iteration at the next opportunity (safe to call from any task)."""
         self._stopped.set()
 
+    @property
+    def stopped(self) -> bool:
+        """Whether :meth:`stop` ended (or will end) this watch, rather than the server."""
+        return self._stopped.is_set()
+
     async def _start(self) -> None:
         client = self._client
-        await client.rate_limiter.acquire()
+        await client._throttle()
         session = client._session
         session.active += 1
         self._session = session
@@ -726,6 +749,7 @@ class Watch:
         read = (self._timeout_seconds or 1800) + _WATCH_READ_GRACE
         extensions = {**client._extensions(), "timeout": httpx.Timeout(10.0, read=read).as_dict()}
         headers = client._headers()
+        started = time.monotonic()
         try:
             request = session.http.build_request(
                 "GET", self._path, params=query, headers=headers, extensions=extensions
@@ -738,6 +762,9 @@ class Watch:
                 "GET", self._path, params=query, headers=headers, extensions=extensions
             )
             self._response = await session.http1.send(request, stream=True)
+        finally:
+            code = str(self._response.status_code) if self._response is not None else "error"
+            client.metrics.observe_request("WATCH", code, time.monotonic() - started)
         if not self._response.is_success:
             content = await self._response.aread()
             raise _error(self._response.status_code, content)

@@ -163,3 +163,9 @@ class KubeAPIServer:
     def stop(self) -> None:
         if self.process:
             self.process.stop()
+
+    def restart(self, timeout: float = 60.0) -> None:
+        """Stop and start again on the same port with the same PKI (fault-injection tests)."""
+        self.stop()
+        self.start()
+        self.wait_ready(timeout)

@@ -75,6 +75,7 @@ class ClusterPair:
         self.names = names
         self.etcd: Etcd | None = None
         self.clusters: dict[str, LocalCluster] = {}
+        self._index = -1
 
     @property
     def provider(self) -> LocalCluster:
@@ -89,27 +90,64 @@ class ClusterPair:
         started = time.monotonic()
         try:
             self.etcd = Etcd(binaries["etcd"], self.workdir).start()
-            for index, name in enumerate(self.names):
-                apiserver = KubeAPIServer(
-                    name,
-                    binaries["kube-apiserver"],
-                    self.workdir / name,
-                    self.etcd.endpoint,
-                    service_cidr=f"10.{index}.0.0/24",
-                ).start()
-                kcm = KubeControllerManager(binaries["kube-controller-manager"], apiserver)
-                self.clusters[name] = LocalCluster(name, apiserver, kcm)
-            for cluster in self.clusters.values():
-                cluster.apiserver.wait_ready(timeout)
-                cluster.controller_manager.start()
-            for cluster in self.clusters.values():
-                cluster.controller_manager.wait_ready(timeout)
+            for name in self.names:
+                self._launch(name, binaries)
+            self._wait(list(self.clusters.values()), timeout)
         except BaseException:
             self.stop()
             raise
         self.startup_seconds = time.monotonic() - started
         self.write_state()
         return self
+
+    def add_cluster(self, name: str, timeout: float = 90.0) -> LocalCluster:
+        """Start one more control plane on the same etcd (own prefix, PKI and issuer).
+
+        For tests that must not disturb the shared provider/consumer, e.g. ones that restart an
+        apiserver or install conflicting APIs. Stop it with :meth:`remove_cluster`.
+        """
+        if name in self.clusters:
+            raise ValueError(f"cluster {name!r} exists already")
+        cluster = self._launch(name, require_binaries())
+        try:
+            self._wait([cluster], timeout)
+        except BaseException:
+            self.remove_cluster(name)
+            raise
+        self.write_state()
+        return cluster
+
+    def remove_cluster(self, name: str) -> None:
+        cluster = self.clusters.pop(name)
+        cluster.controller_manager.stop()
+        cluster.apiserver.stop()
+        self.write_state()
+
+    def _launch(self, name: str, binaries: dict[str, Path]) -> LocalCluster:
+        assert self.etcd is not None
+        if not name.isidentifier() or not name.islower():
+            raise ValueError(f"cluster name must be a lowercase identifier, not {name!r}")
+        self._index += 1
+        apiserver = KubeAPIServer(
+            name,
+            binaries["kube-apiserver"],
+            self.workdir / name,
+            self.etcd.endpoint,
+            service_cidr=f"10.{self._index}.0.0/24",
+        ).start()
+        cluster = LocalCluster(
+            name, apiserver, KubeControllerManager(binaries["kube-controller-manager"], apiserver)
+        )
+        self.clusters[name] = cluster
+        return cluster
+
+    @staticmethod
+    def _wait(clusters: list[LocalCluster], timeout: float) -> None:
+        for cluster in clusters:
+            cluster.apiserver.wait_ready(timeout)
+            cluster.controller_manager.start()
+        for cluster in clusters:
+            cluster.controller_manager.wait_ready(timeout)
 
     def write_state(self) -> Path:
         state = {

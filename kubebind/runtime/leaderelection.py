@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import httpx
+
 from kubebind.kube import errors
 from kubebind.kube.client import ApiClient
 from kubebind.kube.resources import LEASES, Object
@@ -92,6 +94,7 @@ class LeaderElector:
         self._observed_time = 0.0
         self._reported_leader: str | None = None
         self._leading = False
+        self._stopping = asyncio.Event()
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -118,9 +121,14 @@ class LeaderElector:
             await asyncio.wait({leading, renewing}, return_when=asyncio.FIRST_COMPLETED)
             lost = renewing.done()
         finally:
-            for task in (leading, renewing):
-                task.cancel()
+            leading.cancel()
+            # Let the renew loop stop between requests rather than cancelling one in flight (the
+            # server could apply a cancelled renewal after our release and re-take the lease).
+            self._stopping.set()
+            await asyncio.wait({renewing}, timeout=self.config.renew_deadline)
+            renewing.cancel()
             await asyncio.gather(leading, renewing, return_exceptions=True)
+            self._stopping.clear()
             self._leading = False
             if not lost and self.config.release_on_cancel:
                 await self._release()
@@ -138,8 +146,21 @@ class LeaderElector:
                 return
             await self._clock.sleep(self.config.retry_period * (1 + _JITTER * random.random()))
 
+    async def _pause(self, seconds: float) -> bool:
+        """Sleep on the clock; ``True`` if asked to stop meanwhile."""
+        if self._stopping.is_set():
+            return True
+        sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
+        stopper = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            stopper.cancel()
+        return self._stopping.is_set()
+
     async def _renew_loop(self) -> None:
-        """Returns when the lease could not be renewed within ``renew_deadline``."""
+        """Returns when the lease could not be renewed within ``renew_deadline`` or on stop."""
         cfg = self.config
         while True:
             deadline = self._clock.now() + cfg.renew_deadline
@@ -153,13 +174,15 @@ class LeaderElector:
                     renewed = False
                 if renewed:
                     break
-                await self._clock.sleep(min(cfg.retry_period, max(0.0, deadline - self._clock.now())))
+                if await self._pause(min(cfg.retry_period, max(0.0, deadline - self._clock.now()))):
+                    return
             if not renewed:
                 log.warning(
                     "leader election %s: failed to renew within %.1fs", self._lease_id(), cfg.renew_deadline
                 )
                 return
-            await self._clock.sleep(cfg.retry_period)
+            if await self._pause(cfg.retry_period):
+                return
 
     # -- one attempt ---------------------------------------------------------------------------
 
@@ -235,10 +258,10 @@ class LeaderElector:
                 self._observe(await self.client.update(LEASES, lease, namespace=cfg.lease_namespace))
                 log.info("leader election %s: released", self._lease_id())
                 return
-            except errors.ConflictError:
+            except (errors.ConflictError, httpx.TransportError):
                 continue
             except Exception as exc:
-                log.warning("leader election %s: release failed: %s", self._lease_id(), exc)
+                log.warning("leader election %s: release failed: %r", self._lease_id(), exc)
                 return
         log.warning("leader election %s: release kept conflicting; the lease will expire", self._lease_id())
 

@@ -7,9 +7,11 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from kubebind.kube import client as kclient
 from kubebind.kube import errors, resources
+from kubebind.kube.metrics import PrometheusRequestMetrics
 from kubebind.kube.resources import CONFIGMAPS, NAMESPACES
 from kubebind.kube.selectors import LabelSelector
 from tests.harness import Cluster
@@ -202,3 +204,24 @@ async def test_forbidden_for_an_unprivileged_token(
             await weak.list(CONFIGMAPS, namespace=provider_namespace)
     assert errors.is_forbidden(denied.value)
     assert "forbidden" in denied.value.message
+
+
+async def test_request_metrics_reach_the_callers_registry(provider: Cluster, provider_namespace: str) -> None:
+    registry = CollectorRegistry()
+    metrics = PrometheusRequestMetrics(registry)
+    async with kclient.ApiClient.from_kubeconfig(provider.kubeconfig, metrics=metrics) as api:
+        await api.create(CONFIGMAPS, cm("m"), namespace=provider_namespace)
+        with pytest.raises(errors.NotFoundError):
+            await api.get(CONFIGMAPS, "absent", namespace=provider_namespace)
+        async with api.watch(CONFIGMAPS, namespace=provider_namespace, timeout_seconds=1) as stream:
+            async for _ in stream:
+                pass
+
+    def total(verb: str, code: str) -> float | None:
+        return registry.get_sample_value("kube_bind_rest_client_requests_total", {"verb": verb, "code": code})
+
+    assert total("POST", "201") == 1
+    assert total("GET", "404") == 1
+    assert total("WATCH", "200") == 1
+    count = registry.get_sample_value("kube_bind_rest_client_request_duration_seconds_count", {"verb": "GET"})
+    assert count == 1

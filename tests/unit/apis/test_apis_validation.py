@@ -215,7 +215,7 @@ def test_type_errors() -> None:
     assert errors("BoundSchema", bound_schema(versions=[{"name": "v1", "served": "yes"}])) == [
         ("spec.versions[0].served", "FieldValueTypeInvalid")
     ]
-    assert validation.validate_create("Cluster", [])[0].type is ErrorType.TYPE_INVALID  # type: ignore[arg-type]
+    assert validation.validate_create("Cluster", [])[0].type is ErrorType.TYPE_INVALID
 
 
 def test_version_pattern() -> None:

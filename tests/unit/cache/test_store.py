@@ -11,8 +11,8 @@ from kubebind.kube.resources import Object, ObjectKey
 
 
 def obj(
-    ns: str, name: str, rv: str = "1", labels: dict[str, str] | None = None, owners: list[str] = ()
-) -> Object:  # type: ignore[assignment]
+    ns: str, name: str, rv: str = "1", labels: dict[str, str] | None = None, owners: tuple[str, ...] = ()
+) -> Object:
     return {
         "metadata": {
             "namespace": ns,
@@ -44,14 +44,14 @@ def test_add_get_update_delete() -> None:
 
 def test_indices_follow_updates_and_deletes() -> None:
     store = make_store()
-    store.add(obj("a", "x", labels={"app": "web"}, owners=["u1"]))
-    store.add(obj("a", "y", labels={"app": "db"}, owners=["u1", "u2"]))
+    store.add(obj("a", "x", labels={"app": "web"}, owners=("u1",)))
+    store.add(obj("a", "y", labels={"app": "db"}, owners=("u1", "u2")))
     store.add(obj("b", "z", labels={"app": "web"}))
     assert store.index_keys("app", "web") == [ObjectKey("a", "x"), ObjectKey("b", "z")]
     assert [o["metadata"]["name"] for o in store.by_index("owner", "u1")] == ["x", "y"]
     assert sorted(store.index_values(NAMESPACE_INDEX)) == ["a", "b"]
 
-    store.update(obj("a", "x", labels={"app": "db"}, owners=[]))
+    store.update(obj("a", "x", labels={"app": "db"}, owners=()))
     assert store.index_keys("app", "web") == [ObjectKey("b", "z")]
     assert store.index_keys("owner", "u1") == [ObjectKey("a", "y")]
     store.delete(obj("b", "z"))
