@@ -2,10 +2,10 @@
 
 * :func:`apply_examples` installs the Cowboys CRD on the provider and, once the backend's
   aggregated ``kube-bind.io/v1alpha2`` API answers, the ``cowboys`` APIServiceExportTemplate.
-* :func:`bind_without_browser` binds a template for ``dev up --bind``: the provider admin creates a
-  BindableResourcesRequest (the backend-only flow, reference §4.5), the backend answers with a
-  kubeconfig in a Secret, and the shared Binder applies the consumer side with the request built
-  from the template — exactly what a consumer does with ``kubectl bind deploy``.
+* :func:`password_login` + :func:`bind_template` do ``dev up --bind``: a browser-less login through
+  the embedded dev issuer's form (dev user ``kube-bind``), then exactly what
+  ``kubectl bind apiservice --template-name`` does (``POST /api/bind`` + the shared Binder), with
+  the konnector's RBAC but no Deployment (the konnector runs as a local process).
 * :func:`konnector_kubeconfig` mints a TokenRequest token for ``kube-bind/konnector`` on the
   consumer, so the locally running konnector has only its least-privilege RBAC, not admin.
 """
@@ -13,25 +13,38 @@
 from __future__ import annotations
 
 import asyncio
-import base64
+import secrets
+import ssl
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
+import httpx
 import yaml
 
 from kubebind.apis import constants
 from kubebind.kube import ApiClient, ResourceRef
 from kubebind.kube import errors as kube_errors
-from kubebind.kube.resources import CUSTOM_RESOURCE_DEFINITIONS, NAMESPACES, SECRETS, SERVICE_ACCOUNTS
+from kubebind.kube.resources import CUSTOM_RESOURCE_DEFINITIONS, NAMESPACES, SERVICE_ACCOUNTS
 from kubebind.localcluster import kubeconfig as kubeconfig_files
 from kubebind.localcluster import paths
 from kubectl_bind import manifests
+from kubectl_bind.backend import BackendClient, add_query, discover_authorize_url
 from kubectl_bind.binder import Binder, BinderOptions
+from kubectl_bind.config import Server, token_expiry
 from kubectl_bind.errors import CLIError
-from kubectl_bind.response import BindingResult, parse_secret_payload
+from kubectl_bind.response import parse_binding_response
 
-__all__ = ["apply_examples", "bind_without_browser", "examples_dir", "konnector_kubeconfig", "wait_for_api"]
+__all__ = [
+    "apply_examples",
+    "bind_template",
+    "ensure_namespace",
+    "examples_dir",
+    "konnector_kubeconfig",
+    "password_login",
+    "wait_for_api",
+]
 
 TEMPLATES = ResourceRef(
     constants.GROUP, constants.VERSION, "apiserviceexporttemplates", False, "APIServiceExportTemplate"
@@ -102,63 +115,74 @@ async def ensure_namespace(client: ApiClient, name: str) -> None:
         pass
 
 
-async def bind_without_browser(
-    provider: ApiClient, consumer: ApiClient, template_name: str, *, wait_seconds: float = 120.0
+DEV_USER = "kube-bind"
+DEV_PASSWORD = "kube-bind"
+
+
+async def password_login(
+    backend_url: str, ca_file: str, *, username: str = DEV_USER, password: str = DEV_PASSWORD
+) -> Server:
+    """Log in through the embedded dev issuer's login form without a browser (dev only).
+
+    Follows the same redirects a browser would: ``/api/authorize`` → the issuer's login page →
+    POST of the form → ``/api/callback`` → the CLI loopback URL carrying the token, which is read
+    from the ``Location`` header (nothing needs to listen there).
+    """
+    loopback = "http://127.0.0.1:9/callback"
+    context = ssl.create_default_context(cafile=ca_file)
+    async with httpx.AsyncClient(verify=context, follow_redirects=False, timeout=30) as http:
+        exports = (await http.get(f"{backend_url}/api/exports")).json()
+        url = add_query(
+            discover_authorize_url(exports),
+            {"redirect_url": loopback, "session_id": secrets.token_urlsafe(16), "client_type": "cli"},
+        )
+        response = await http.get(url)
+        for _ in range(10):
+            if response.is_redirect:
+                location = urljoin(str(response.url), response.headers["location"])
+                if location.startswith(loopback):
+                    query = dict(parse_qsl(urlsplit(location).query))
+                    if query.get("error") or not query.get("access_token"):
+                        raise CLIError(
+                            f"dev login failed: {query.get('error_description') or query.get('error')}"
+                        )
+                    return Server(
+                        url=backend_url,
+                        access_token=query["access_token"],
+                        token_type=query.get("token_type") or "Bearer",
+                        expires_at=token_expiry(query.get("expires_in")),
+                        certificate_authority=ca_file,
+                    )
+                response = await http.get(location)
+            elif response.status_code == 200 and "/oidc/authorize" in str(response.url):
+                form = dict(parse_qsl(urlsplit(str(response.url)).query))
+                form.update(username=username, password=password)
+                response = await http.post(str(response.url).split("?")[0], data=form)
+            else:
+                raise CLIError(f"dev login failed at {response.url}: HTTP {response.status_code}")
+    raise CLIError("dev login failed: too many redirects")
+
+
+async def bind_template(
+    backend_url: str, server: Server, consumer: ApiClient, template_name: str, *, wait_seconds: float = 120.0
 ) -> list[dict[str, Any]]:
-    """Bind ``template_name`` through the backend-only flow; returns the APIServiceBindings."""
-    try:
-        template = await provider.get(TEMPLATES, template_name)
-    except kube_errors.NotFoundError as exc:
-        raise CLIError(f"template {template_name!r} not found on the provider") from exc
+    """``kubectl bind apiservice --template-name`` with the konnector run as a local process."""
     kube_system = await consumer.get(NAMESPACES, "kube-system")
     identity = str(kube_system["metadata"]["uid"])
-    namespace = "kube-bind-dev"
-    await ensure_namespace(provider, namespace)
-    name = f"dev-{template_name}"
-    request = {
-        "metadata": {"name": name, "namespace": namespace},
+    body = {
+        "metadata": {"name": template_name},
         "spec": {
             "templateRef": {"name": template_name},
             "clusterIdentity": {"identity": identity},
-            "author": "kubectl-bind-dev",
+            "author": "",
         },
     }
-    try:
-        await provider.create(BINDABLE_REQUESTS, request, namespace=namespace)
-    except kube_errors.AlreadyExistsError:
-        pass
-    deadline = time.monotonic() + wait_seconds
-    secret_name = f"{name}-binding-response"
-    result: BindingResult | None = None
-    while result is None:
-        try:
-            secret = await provider.get(SECRETS, secret_name, namespace=namespace)
-            payload = (secret.get("data") or {}).get("binding-response")
-            if payload:
-                result = parse_secret_payload(base64.b64decode(payload), f"Secret {namespace}/{secret_name}")
-                break
-        except kube_errors.NotFoundError:
-            pass
-        if time.monotonic() > deadline:
-            raise CLIError(
-                f"the backend did not answer BindableResourcesRequest {namespace}/{name} "
-                f"within {wait_seconds:.0f}s"
-            )
-        await asyncio.sleep(0.5)
-    spec = {
-        k: v
-        for k, v in (template.get("spec") or {}).items()
-        if k in ("resources", "permissionClaims", "namespaces", "schemaUpdatePolicy")
-    }
-    result.requests = [
-        {
-            "apiVersion": constants.API_VERSION,
-            "kind": "APIServiceExportRequest",
-            "metadata": {"name": template_name},
-            "spec": spec,
-        }
-    ]
-    binder = Binder(consumer, BinderOptions(konnector_deployment=False, request_timeout=wait_seconds))
+    async with BackendClient(backend_url, server=server) as backend:
+        response = await backend.bind(body)
+    result = parse_binding_response(response, require_requests=True)
+    binder = Binder(
+        consumer, BinderOptions(konnector_deployment=False, request_timeout=wait_seconds, quiet=True)
+    )
     return await binder.run(result)
 
 

@@ -31,6 +31,7 @@ from kubebind.localcluster import build, pki
 from kubebind.localcluster.cluster import ClusterPair
 from kubebind.localcluster.ports import free_port
 from kubebind.localcluster.process import ManagedProcess, ProcessError
+from kubectl_bind import config
 from kubectl_bind.dev import setup, state
 from kubectl_bind.errors import CLIError
 
@@ -163,6 +164,8 @@ class Supervisor:
             KUBE_BIND_APISERVICE_CA_FILE=str(ca.cert),
             KUBE_BIND_PUBLIC_URL=url,
             KUBE_BIND_OIDC_ISSUER_URL="",
+            # The embedded issuer is reached over this TLS listener: trust the dev CA for it.
+            KUBE_BIND_OIDC_CA_FILE=str(ca.cert),
             KUBE_BIND_EXTERNAL_ADDRESS=provider.url,
             KUBE_BIND_EXTERNAL_CA_FILE=str(provider.ca_file),
             KUBE_BIND_PRETTY_NAME="kube-bind dev provider",
@@ -203,9 +206,15 @@ class Supervisor:
             self._save(examples=applied)
             if not self.options.bind:
                 return
+            self._step("logging in as the dev user")
+            backend = self.state["backend"]
+            server = await setup.password_login(backend["url"], backend["caFile"])
+            cfg = config.Config.load()
+            cfg.set_server(server)
+            cfg.save()
             async with ApiClient.from_kubeconfig(self.pair.consumer.kubeconfig) as consumer:
                 self._step(f"binding template {self.options.bind}")
-                bindings = await setup.bind_without_browser(provider, consumer, self.options.bind)
+                bindings = await setup.bind_template(backend["url"], server, consumer, self.options.bind)
                 self._save(bindings=[b["metadata"]["name"] for b in bindings])
                 await setup.konnector_kubeconfig(
                     consumer,
