@@ -1,7 +1,8 @@
-"""``kubectl bind dev up|status|down`` end to end: real control planes, the real backend process.
+"""``kubectl bind dev up|status|down`` end to end: real control planes, backend and konnector processes.
 
-``dev up`` must return with everything ready (Cowboys CRD and template exported through the
-backend's aggregated API), be idempotent, and ``dev down`` must stop every process it recorded.
+``dev up --bind cowboys`` must return with everything ready (Cowboys CRD and template exported
+through the backend's aggregated API, the dev user logged in, the binding Ready through the local
+konnector), be idempotent, and ``dev down`` must stop every process it recorded.
 """
 
 from __future__ import annotations
@@ -40,14 +41,15 @@ def test_dev_up_status_down(run_cli: RunCLI, tmp_path: Path) -> None:
     env = {"KUBE_BIND_DEV_DIR": str(workdir)}
     pids: list[int] = []
     try:
-        up = run_cli("dev", "up", "--timeout", "240", env=env, timeout=300)
+        up = run_cli("dev", "up", "--bind", "cowboys", "--timeout", "240", env=env, timeout=300)
         assert up.returncode == 0, up.stderr + up.stdout
         assert "kube-bind dev environment is ready" in up.stdout
         assert "APIServiceExportTemplate/cowboys" in up.stdout
+        assert "bound:            cowboys" in up.stdout
         status = run_cli("dev", "status", "-o", "json", env=env)
         assert status.returncode == 0, status.stderr
         state = json.loads(status.stdout)
-        pids = _pids(state)
+        pids = [*_pids(state), int(state["konnector"]["pid"])]
         assert all(_alive(p) for p in pids)
         provider_kubeconfig = state["clusters"]["provider"]["kubeconfig"]
         got = subprocess.run(
@@ -79,6 +81,25 @@ def test_dev_up_status_down(run_cli: RunCLI, tmp_path: Path) -> None:
             timeout=60,
         )
         assert crd.stdout == "true"
+        consumer_kubeconfig = state["clusters"]["consumer"]["kubeconfig"]
+        ready = subprocess.run(
+            [
+                kubectl_binary(),
+                f"--kubeconfig={consumer_kubeconfig}",
+                "wait",
+                "--for=condition=Ready",
+                "apiservicebinding/cowboys",
+                "--timeout=60s",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+        assert ready.returncode == 0, ready.stderr
+        # dev up --bind also left a login behind: the catalog is readable right away.
+        templates = run_cli("templates", "-o", "json", env=env)
+        assert templates.returncode == 0, templates.stderr
+        assert [t["metadata"]["name"] for t in json.loads(templates.stdout)["items"]] == ["cowboys"]
         again = run_cli("dev", "up", env=env)
         assert again.returncode == 0 and "already running" in again.stderr
 
