@@ -245,7 +245,8 @@ def test_readme_walkthrough(tmp_path: Path) -> None:
         ).start()
 
         def healthy() -> bool:
-            konnector.check_alive()  # type: ignore[union-attr]
+            assert konnector is not None
+            konnector.check_alive()
             try:
                 return httpx.get(f"http://127.0.0.1:{health}/healthz", timeout=2).status_code == 200
             except httpx.HTTPError:
