@@ -70,6 +70,7 @@ def test_backend_renders_least_privilege_hardened_pods(helm: Helm, values: str |
         assert deployment["spec"]["replicas"] == 1
         assert env["KUBE_BIND_DATABASE_URL"].startswith("sqlite+aiosqlite:///")
         assert env["KUBE_BIND_OIDC_ISSUER_URL"] == ""  # embedded dev issuer
+        assert env["KUBE_BIND_OIDC_CA_FILE"] == "/etc/kube-bind/serving/ca.crt"  # it calls itself over TLS
         (serving,) = [s for s in by_kind(docs, "Secret") if s["metadata"]["name"] == "kb-backend-serving"]
         assert serving["data"]["ca.crt"] == apiservice["spec"]["caBundle"]
     else:
