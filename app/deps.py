@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
+from app.aggregated.admission import NamespaceLifecycle
 from app.auth.authorizer import Attributes, SubjectAccessReviewer
 from app.auth.frontproxy import FrontProxyAuthenticator
 from app.auth.tokenreview import TokenAuthenticator
@@ -47,6 +48,7 @@ class Backend:
     provider: ApiClient | None
     registry: CollectorRegistry
     metrics: Metrics
+    namespaces: NamespaceLifecycle
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -32,6 +32,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from app import deps, registration, serving
 from app.aggregated import routes, status
+from app.aggregated.admission import NamespaceLifecycle
 from app.auth.authorizer import SubjectAccessReviewer
 from app.auth.frontproxy import FrontProxyAuthenticator, RequestHeaderConfig, config_from_configmap
 from app.auth.tokenreview import TokenAuthenticator
@@ -146,6 +147,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
                 provider=client,
                 registry=reg,
                 metrics=Metrics(reg),
+                namespaces=NamespaceLifecycle(client),
                 extras={"ssl_context": ctx},
             )
             app.state.backend = backend
@@ -266,6 +268,12 @@ async def _tls_client_cas(settings: Settings) -> bytes:
 
 async def run(settings: Settings, *, started: asyncio.Event | None = None) -> None:
     """Serve until cancelled or signalled."""
+    if not settings.migrate_on_start:
+        engine = engines.create_engine(settings.database_url)
+        try:
+            await migrate.ensure_schema(engine, migrate=False)  # a clear error before serving
+        finally:
+            await engine.dispose()
     app = create_app(settings)
     ctx = None
     if settings.tls_enabled:
@@ -357,3 +365,7 @@ def cli(argv: list[str] | None = None) -> None:
     except migrate.SchemaOutdated as exc:
         sys.stderr.write(f"kube-bind-backend: {exc}\n")
         raise SystemExit(1) from exc
+
+
+if __name__ == "__main__":
+    cli()

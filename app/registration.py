@@ -95,17 +95,25 @@ _PATHS = {
 }
 
 
-async def register(client: ApiClient, settings: Settings, ca_pem: bytes, *, with_rbac: bool = False) -> None:
-    """Server-side apply the Service and APIService (and the RBAC when ``with_rbac``)."""
+async def register(
+    client: ApiClient, settings: Settings, ca_pem: bytes, *, with_rbac: bool = False, dry_run: bool = False
+) -> list[dict[str, Any]]:
+    """Server-side apply the Service and APIService (and the RBAC when ``with_rbac``).
+
+    Returns the objects as the apiserver answered (with ``dry_run`` nothing is persisted).
+    """
+    applied: list[dict[str, Any]] = []
     for obj in manifests(settings, ca_pem):
         if obj["kind"] in ("ClusterRoleBinding", "RoleBinding") and not with_rbac:
             continue
         meta = obj["metadata"]
         path = _PATHS[obj["kind"]].format(ns=meta.get("namespace", ""), name=meta["name"])
-        await client.request(
-            "PATCH",
-            path,
-            params={"fieldManager": FIELD_MANAGER, "force": True},
-            body=obj,
-            content_type="application/apply-patch+yaml",
+        params: dict[str, str | int | bool | None] = {"fieldManager": FIELD_MANAGER, "force": True}
+        if dry_run:
+            params["dryRun"] = "All"
+        applied.append(
+            await client.request(
+                "PATCH", path, params=params, body=obj, content_type="application/apply-patch+yaml"
+            )
         )
+    return applied

@@ -9,13 +9,14 @@ and subresources always agree.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from typing import Any
 
 from kubebind.apis import constants, resources
 
-VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
-STATUS_VERBS = ["get", "patch", "update"]
+VERBS = list(resources.VERBS)
+STATUS_VERBS = list(resources.STATUS_VERBS)
 AGGREGATED_V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 AGGREGATED_V2BETA1 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
 
@@ -42,8 +43,6 @@ def api_group_list() -> dict[str, Any]:
 
 def _storage_hash(info: resources.ResourceInfo) -> str:
     digest = hashlib.sha256(f"{constants.GROUP}/{constants.VERSION}/{info.kind}".encode()).digest()
-    import base64
-
     return base64.b64encode(digest[:8]).decode()
 
 

@@ -180,7 +180,10 @@ def _verb(request: Request, target: _Target) -> str:
 
 
 def _render(request: Request, rest: RestStore) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    if table.wants_table(request.headers.get("accept", "")):
+    wanted = table.negotiate(request.headers.get("accept", ""))
+    if wanted == "PartialObjectMetadata":
+        return table.partial_metadata
+    if wanted == "Table":
         include = request.query_params.get("includeObject") or "Metadata"
 
         def to_table(obj: dict[str, Any]) -> dict[str, Any]:
@@ -302,7 +305,8 @@ async def _dispatch(request: Request, backend: deps.Backend, target: _Target, ve
         if not opts.limit and settings.list_default_limit:
             opts.limit = settings.list_default_limit
         result = await rest.list(opts)
-        if table.wants_table(request.headers.get("accept", "")):
+        wanted = table.negotiate(request.headers.get("accept", ""))
+        if wanted == "Table":
             return _json(
                 table.table(
                     rest.info,
@@ -315,6 +319,8 @@ async def _dispatch(request: Request, backend: deps.Backend, target: _Target, ve
         meta: dict[str, Any] = {"resourceVersion": str(result.resource_version)}
         if result.continue_token:
             meta["continue"] = result.continue_token
+        if wanted == "PartialObjectMetadata":
+            return _json(table.partial_metadata_list(result.items, meta))
         return _json(
             {
                 "apiVersion": rest.info.api_version,
@@ -361,6 +367,8 @@ async def _dispatch(request: Request, backend: deps.Backend, target: _Target, ve
         )
         if not isinstance(data, dict):
             raise errors.BadRequest("the request body must be a JSON object")
+        if rest.info.namespaced and target.namespace:
+            await backend.namespaces.admit_create(target.namespace)
         obj = await rest.create(target.namespace, data, opts_w)
         return _json(obj, status=201, headers=_warnings(opts_w))
     if verb == "update":
@@ -431,6 +439,8 @@ async def _patch(request: Request, backend: deps.Backend, target: _Target) -> Re
         except errors.NotFound:
             if target.sub:
                 raise
+            if rest.info.namespaced and target.namespace:
+                await backend.namespaces.admit_create(target.namespace)
             return _json(
                 await rest.create(target.namespace, dict(body), opts), status=201, headers=_warnings(opts)
             )

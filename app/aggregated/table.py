@@ -190,17 +190,49 @@ def table(
     }
 
 
-def wants_table(accept: str) -> bool:
-    """True when the first acceptable media type is a meta.k8s.io Table (v1 or v1beta1)."""
+def negotiate(accept: str) -> str:
+    """The representation a client asks for: ``"Table"``, ``"PartialObjectMetadata"`` or ``""``.
+
+    The first acceptable JSON alternative wins; protobuf alternatives (which we do not serve) are
+    skipped, as kube-apiserver's negotiation would fall through to the next one.
+    """
     for part in accept.split(","):
-        params = {}
+        params: dict[str, str] = {}
         pieces = [p.strip() for p in part.split(";")]
         for p in pieces[1:]:
             if "=" in p:
                 k, v = p.split("=", 1)
                 params[k.strip()] = v.strip()
-        if params.get("as") == "Table" and params.get("g") == "meta.k8s.io":
-            return True
-        if pieces[0] in ("application/json", "*/*", "application/*") and "as" not in params:
-            return False
-    return False
+        media = pieces[0].lower()
+        if media not in ("application/json", "*/*", "application/*", ""):
+            continue
+        as_ = params.get("as")
+        if as_ is None:
+            return ""
+        if params.get("g") == "meta.k8s.io" and as_ == "Table":
+            return "Table"
+        if params.get("g") == "meta.k8s.io" and as_ in ("PartialObjectMetadata", "PartialObjectMetadataList"):
+            return "PartialObjectMetadata"
+    return ""
+
+
+def wants_table(accept: str) -> bool:
+    """True when the client's preferred JSON representation is a meta.k8s.io Table."""
+    return negotiate(accept) == "Table"
+
+
+def partial_metadata(obj: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata") or {},
+    }
+
+
+def partial_metadata_list(items: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": "PartialObjectMetadataList",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": meta,
+        "items": [partial_metadata(i) for i in items],
+    }

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -105,6 +106,9 @@ class FrontProxyAuthenticator:
         self._refresh = refresh_seconds
         self.config = static or RequestHeaderConfig()
         self._task: asyncio.Task[None] | None = None
+        # Verified certificates per DER (a connection's certificate is re-checked on every request:
+        # this saves the signature check). Cleared whenever the CA configuration is reloaded.
+        self._verified: dict[tuple[str, bytes], tuple[float, object]] = {}
 
     def _apply_overrides(self, cfg: RequestHeaderConfig) -> RequestHeaderConfig:
         for key, value in self._overrides.items():
@@ -127,6 +131,7 @@ class FrontProxyAuthenticator:
                 "kube-apiserver must run with --requestheader-client-ca-file for aggregated APIs"
             )
         self.config = cfg
+        self._verified.clear()
         return cfg
 
     def start(self) -> None:
@@ -158,8 +163,29 @@ class FrontProxyAuthenticator:
         prefixes = [p.lower() for p in cfg.extra_prefixes]
         return any(name.startswith(p) for name in headers for p in prefixes)
 
+    def _cached(self, kind: str, der: bytes, compute: Any) -> Any:
+        key = (kind, der)
+        now = time.monotonic()
+        hit = self._verified.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = compute()
+        if len(self._verified) > 1000:
+            self._verified.clear()
+        self._verified[key] = (now + 30.0, value)
+        return value
+
     def verify_certificate(self, der: bytes) -> str | None:
         """The client certificate's CN if it is a valid front-proxy certificate, else ``None``."""
+        result: str | None = self._cached("proxy", der, lambda: self._verify_proxy(der))
+        return result
+
+    def client_certificate_user(self, der: bytes) -> UserInfo | None:
+        """x509 user (CN = name, O = groups) of a certificate signed by ``client-ca-file``."""
+        result: UserInfo | None = self._cached("client", der, lambda: self._client_user(der))
+        return result
+
+    def _verify_proxy(self, der: bytes) -> str | None:
         cert = _verified(der, self.config.ca_certs)
         if cert is None:
             return None
@@ -170,8 +196,7 @@ class FrontProxyAuthenticator:
             return None
         return cn
 
-    def client_certificate_user(self, der: bytes) -> UserInfo | None:
-        """x509 user (CN = name, O = groups) of a certificate signed by ``client-ca-file``."""
+    def _client_user(self, der: bytes) -> UserInfo | None:
         cert = _verified(der, self.config.client_ca_certs)
         if cert is None:
             return None

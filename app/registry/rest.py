@@ -699,19 +699,16 @@ class GarbageCollector:
     async def sweep(self) -> bool:
         """One pass; returns True when it changed something (another pass may find more)."""
         changed = False
-        uids: dict[str, tuple[str, str, str, dict[str, Any]]] = {}
-        objects: list[tuple[str, dict[str, Any]]] = []
-        for resource in self._stores:
-            page = await self._store.list(resource)
-            for obj in page.items:
-                meta = obj.get("metadata") or {}
-                uids[str(meta.get("uid"))] = (
-                    resource,
-                    str(meta.get("namespace") or ""),
-                    str(meta.get("name")),
-                    obj,
-                )
-                objects.append((resource, obj))
+        # Only dependents (objects with owner references) and objects being deleted matter.
+        objects = [(r, o) for r, o in await self._store.gc_candidates() if r in self._stores]
+        wanted: set[str] = set()
+        for _resource, obj in objects:
+            meta = obj.get("metadata") or {}
+            wanted.add(str(meta.get("uid")))
+            wanted.update(
+                str(ref.get("uid")) for ref in meta.get("ownerReferences") or [] if isinstance(ref, dict)
+            )
+        uids = await self._store.by_uids(wanted)
         for resource, obj in objects:
             meta = obj.get("metadata") or {}
             refs = [r for r in meta.get("ownerReferences") or [] if isinstance(r, dict)]
@@ -723,7 +720,7 @@ class GarbageCollector:
                 owner = uids.get(str(ref.get("uid")))
                 if owner is None:
                     continue
-                owner_meta = owner[3].get("metadata") or {}
+                owner_meta = owner[1].get("metadata") or {}
                 deleting_foreground = owner_meta.get("deletionTimestamp") and FINALIZER_FOREGROUND in (
                     owner_meta.get("finalizers") or []
                 )

@@ -5,6 +5,9 @@ what differs is scope, defaults, validation, which part of an object the main re
 ``status`` subresource may write, and when ``metadata.generation`` moves. The default below
 reproduces what kube-apiserver does for a CRD with a status subresource:
 
+The status/generation rules themselves live in ``kubebind.apis.strategy`` (shared with anyone
+who needs to predict the server's behaviour); this class adds system metadata and defaults:
+
 * create: ``status`` is dropped (then schema defaults apply), ``generation`` = 1, system metadata
   (uid, creationTimestamp) set by the server, deletion fields cleared;
 * update of the main resource: ``status`` is kept from the stored object, ``generation`` + 1 only
@@ -18,7 +21,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Protocol
 
-from kubebind.apis import resources, validation
+from kubebind.apis import resources, strategy, validation
 from kubebind.apis.validation import FieldError
 
 __all__ = ["KindStrategy", "Strategy"]
@@ -49,10 +52,6 @@ class Strategy(Protocol):
     def selectable_fields(self, obj: dict[str, Any]) -> dict[str, str]: ...
 
 
-def _spec_part(obj: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
-
-
 class KindStrategy:
     """Default CRD-like behaviour for a registered kube-bind kind (see the module docstring)."""
 
@@ -67,9 +66,7 @@ class KindStrategy:
         meta = obj.setdefault("metadata", {})
         for key in ("deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "resourceVersion"):
             meta.pop(key, None)
-        meta["generation"] = 1
-        if self._info.status_subresource:
-            obj.pop("status", None)
+        strategy.prepare_for_create(self._info.kind, obj)
         validation.apply_defaults(self._info.kind, obj)
 
     def prepare_for_update(self, new: dict[str, Any], old: dict[str, Any]) -> None:
@@ -81,21 +78,14 @@ class KindStrategy:
             else:
                 new_meta.pop(key, None)
         new_meta.pop("managedFields", None)
-        if self._info.status_subresource:
-            if "status" in old:
-                new["status"] = copy.deepcopy(old["status"])
-            else:
-                new.pop("status", None)
+        # Defaults first, so that a client omitting a defaulted field does not bump generation.
         validation.apply_defaults(self._info.kind, new)
-        if _spec_part(new) != _spec_part(old):
-            new_meta["generation"] = int(old_meta.get("generation") or 1) + 1
+        strategy.prepare_for_update(self._info.kind, new, old)
 
     def prepare_for_status_update(self, new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
-        out = copy.deepcopy(old)
-        if "status" in new:
-            out["status"] = copy.deepcopy(new["status"])
-        else:
-            out.pop("status", None)
+        out = strategy.prepare_for_status_update(self._info.kind, new, old)
+        _meta = out.setdefault("metadata", {})
+        _meta.pop("managedFields", None)
         validation.apply_defaults(self._info.kind, out)
         return out
 

@@ -1,6 +1,6 @@
 """Async engine and session factory for SQLite (embedded default) and Postgres.
 
-SQLite needs two adjustments to behave like a database server for us: WAL journaling plus a busy
+SQLite needs these adjustments to behave like a database server for us: WAL journaling plus a busy
 timeout (several connections, one writer at a time), and explicit ``BEGIN`` so that a read
 transaction is a real snapshot (pysqlite otherwise runs SELECTs outside any transaction, and a
 list could read the revision counter and the rows from different states).
@@ -14,6 +14,9 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SessionFactory = async_sessionmaker[AsyncSession]
+
+#: Execution option asking SQLite for a real ``BEGIN`` (snapshot reads, atomic writes).
+TRANSACTION_OPTION = "kb_transaction"
 
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
@@ -33,12 +36,20 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
 
         @event.listens_for(sync_engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # Single-statement reads run in autocommit (one round trip less); callers that need
+            # a snapshot or an atomic write ask for a real transaction with TRANSACTION_OPTION.
+            if conn.get_execution_options().get(TRANSACTION_OPTION):
+                conn.exec_driver_sql("BEGIN")
 
         return engine
-    return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-    )
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+
+
+def reader(engine: AsyncEngine) -> AsyncEngine:
+    """An engine view for single-statement reads: autocommit (no BEGIN/ROLLBACK round trips)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:

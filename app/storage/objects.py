@@ -21,9 +21,11 @@ Contract (what the registry relies on):
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import builtins
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ import orjson
 from sqlalchemy import Row, delete, false, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.storage import engine as engines
 from app.storage import errors
 from app.storage.rows import ChangeRow, ObjectRow, RevisionRow
 from kubebind.kube.selectors import LabelSelector
@@ -111,7 +114,10 @@ class ObjectStore:
         self._engine = engine
         self._group = group
         self._postgres = engine.dialect.name == "postgresql"
+        self._reader = engines.reader(engine)
         self._listeners: list[WriteListener] = []
+        # SQLite has one writer at a time; queueing writers here avoids its busy-wait back-off.
+        self._write_lock: asyncio.Lock | None = None if self._postgres else asyncio.Lock()
 
     @property
     def engine(self) -> AsyncEngine:
@@ -136,17 +142,19 @@ class ObjectStore:
         conn = await self._engine.connect()
         if self._postgres:
             await conn.execution_options(isolation_level="REPEATABLE READ")
+        else:
+            await conn.execution_options(**{engines.TRANSACTION_OPTION: True})
         await conn.begin()
         return conn
 
     async def current_revision(self) -> tuple[int, int]:
         """(current resourceVersion, compacted-through resourceVersion)."""
-        async with self._engine.connect() as conn:
+        async with self._reader.connect() as conn:
             row = (await conn.execute(select(RevisionRow.current, RevisionRow.compacted))).one_or_none()
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
     async def get(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
-        async with self._engine.connect() as conn:
+        async with self._reader.connect() as conn:
             data = (
                 await conn.execute(
                     select(ObjectRow.data).where(
@@ -216,7 +224,7 @@ class ObjectStore:
 
     async def find_dependents(self, owner_uid: str) -> builtins.list[tuple[str, str, str]]:
         """(resource, namespace, name) of every object with an ownerReference to ``owner_uid``."""
-        async with self._engine.connect() as conn:
+        async with self._reader.connect() as conn:
             rows = (
                 await conn.execute(
                     select(ObjectRow.resource, ObjectRow.namespace, ObjectRow.name).where(
@@ -226,8 +234,38 @@ class ObjectStore:
             ).all()
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
+    async def gc_candidates(self) -> builtins.list[tuple[str, dict[str, Any]]]:
+        """(resource, object) of every object with owner references or a deletionTimestamp."""
+        async with self._reader.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(ObjectRow.resource, ObjectRow.data).where(
+                        or_(ObjectRow.owner_uids != "", ObjectRow.data.contains('"deletionTimestamp"'))
+                    )
+                )
+            ).all()
+        return [(str(r[0]), loads(r[1])) for r in rows]
+
+    async def by_uids(self, uids: set[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """uid -> (resource, object) for those of ``uids`` that exist."""
+        out: dict[str, tuple[str, dict[str, Any]]] = {}
+        ordered = sorted(uids)
+        async with self._reader.connect() as conn:
+            for i in range(0, len(ordered), 500):
+                chunk = ordered[i : i + 500]
+                rows = (
+                    await conn.execute(
+                        select(ObjectRow.uid, ObjectRow.resource, ObjectRow.data).where(
+                            ObjectRow.uid.in_(chunk)
+                        )
+                    )
+                ).all()
+                for uid, resource, data in rows:
+                    out[str(uid)] = (str(resource), loads(data))
+        return out
+
     async def namespaces_in_use(self) -> set[str]:
-        async with self._engine.connect() as conn:
+        async with self._reader.connect() as conn:
             rows = (await conn.execute(select(ObjectRow.namespace).distinct())).scalars().all()
         return {str(r) for r in rows if r}
 
@@ -236,7 +274,7 @@ class ObjectStore:
     async def changes_since(self, after_rv: int, *, limit: int = 1000) -> builtins.list[Row[Any]]:
         """Change-log rows after ``after_rv`` in order (columns of ``kb_changes`` as attributes)."""
         table = ChangeRow.__table__
-        async with self._engine.connect() as conn:
+        async with self._reader.connect() as conn:
             rows = (
                 await conn.execute(
                     select(table)
@@ -253,7 +291,9 @@ class ObjectStore:
         Returns the new compacted-through resourceVersion; watches from below it get 410 Gone.
         """
         cutoff_time = time.time() - older_than_seconds
-        async with self._engine.begin() as conn:
+        async with self._engine.connect() as raw, self._locked():
+            conn = await raw.execution_options(**{engines.TRANSACTION_OPTION: True})
+            await conn.begin()
             current, compacted = (
                 await conn.execute(select(RevisionRow.current, RevisionRow.compacted))
             ).one()
@@ -264,10 +304,15 @@ class ObjectStore:
             ).scalar_one_or_none() or 0
             target = min(int(by_time), int(current) - keep_min)
             if target <= int(compacted):
+                await conn.rollback()
                 return int(compacted)
             await conn.execute(delete(ChangeRow).where(ChangeRow.resource_version <= target))
             await conn.execute(update(RevisionRow).where(RevisionRow.id == 1).values(compacted=target))
+            await conn.commit()
         return target
+
+    def _locked(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
 
     # -- writes -----------------------------------------------------------------------------------
 
@@ -279,16 +324,99 @@ class ObjectStore:
         Returns ``None`` when ``fn`` returned the current object unchanged (no write, no event).
         """
         try:
-            final, event, rv = await self._write(resource, namespace, name, fn)
+            if self._postgres:
+                final, event, rv = await self._write_postgres(resource, namespace, name, fn)
+            else:
+                final, event, rv = await self._write(resource, namespace, name, fn)
         except _NoChange:
             return None
         await self._notify(int(rv))
         return WriteResult(type=event, object=final, resource_version=int(rv))
 
+    async def _write_postgres(
+        self, resource: str, namespace: str, name: str, fn: UpdateFn
+    ) -> tuple[dict[str, Any], str, int]:
+        """Postgres: lock the object row, run ``fn``, then one statement under the revision lock.
+
+        The revision row lock (which orders commits by resourceVersion) is held only for a single
+        data-modifying CTE plus the commit: it bumps the counter, writes the object with the new
+        version spliced into its JSON, appends the change-log row and sends the NOTIFY.
+        """
+        async with self._engine.connect() as conn, conn.begin():
+            existing = (
+                await conn.execute(
+                    select(ObjectRow.id, ObjectRow.data)
+                    .where(
+                        ObjectRow.resource == resource,
+                        ObjectRow.namespace == namespace,
+                        ObjectRow.name == name,
+                    )
+                    .with_for_update()
+                )
+            ).one_or_none()
+            current = loads(existing[1]) if existing is not None else None
+            result = fn(current)
+            params: dict[str, Any] = {
+                "resource": resource,
+                "namespace": namespace,
+                "name": name,
+                "created": time.time(),
+                "channel": NOTIFY_CHANNEL,
+                "prev_labels": None,
+            }
+            if isinstance(result, _Delete):
+                if existing is None or current is None:
+                    raise errors.NotFound.of(resource, name, self._group)
+                event, doc = "DELETED", current
+                obj_sql = "DELETE FROM kb_objects WHERE id = :id RETURNING id"
+                params["id"] = existing[0]
+            elif existing is None:
+                event, doc = "ADDED", result
+                obj_sql = (
+                    "INSERT INTO kb_objects "
+                    "(resource, namespace, name, uid, resource_version, owner_uids, data) "
+                    "SELECT :resource, :namespace, :name, :uid, doc.current, :owner_uids, doc.data FROM doc "
+                    "ON CONFLICT ON CONSTRAINT uq_kb_objects_key DO NOTHING RETURNING id"
+                )
+                params["uid"] = str((result.get("metadata") or {}).get("uid") or "")
+                params["owner_uids"] = _owner_uids(result)
+            else:
+                if current is not None and result == current:
+                    raise _NoChange
+                assert current is not None
+                event, doc = "MODIFIED", result
+                obj_sql = (
+                    "UPDATE kb_objects SET resource_version = doc.current, owner_uids = :owner_uids, "
+                    "data = doc.data FROM doc WHERE kb_objects.id = :id RETURNING kb_objects.id"
+                )
+                params["id"] = existing[0]
+                params["owner_uids"] = _owner_uids(result)
+                params["prev_labels"] = dumps((current.get("metadata") or {}).get("labels") or {})
+            doc.setdefault("metadata", {})["resourceVersion"] = "0"
+            params["data"] = dumps(doc)
+            params["type"] = event
+            sql = text(
+                "WITH rev AS (UPDATE kb_revision SET current = current + 1 WHERE id = 1 RETURNING current), "
+                "doc AS (SELECT current, CAST(jsonb_set(CAST(:data AS jsonb), '{metadata,resourceVersion}', "
+                "to_jsonb(CAST(current AS text))) AS text) AS data FROM rev), "
+                f"obj AS ({obj_sql}), "
+                "ch AS (INSERT INTO kb_changes (resource_version, resource, namespace, name, type, data, "
+                "prev_labels, created_at) SELECT doc.current, :resource, :namespace, :name, :type, doc.data, "
+                ":prev_labels, :created FROM doc WHERE EXISTS (SELECT 1 FROM obj)) "
+                "SELECT doc.current, doc.data, (SELECT count(*) FROM obj) AS written, "
+                "pg_notify(:channel, CAST(doc.current AS text)) FROM doc"
+            )
+            row = (await conn.execute(sql, params)).one()
+            if int(row[2]) == 0:
+                raise errors.AlreadyExists.of(resource, name, self._group)
+            final = loads(row[1])
+        return final, event, int(row[0])
+
     async def _write(
         self, resource: str, namespace: str, name: str, fn: UpdateFn
     ) -> tuple[dict[str, Any], str, int]:
-        async with self._engine.connect() as conn:
+        async with self._locked(), self._engine.connect() as raw:
+            conn = await raw.execution_options(**{engines.TRANSACTION_OPTION: True})
             async with conn.begin():
                 stmt = update(RevisionRow).where(RevisionRow.id == 1).values(current=RevisionRow.current + 1)
                 rv = (await conn.execute(stmt.returning(RevisionRow.current))).scalar_one()
@@ -367,7 +495,7 @@ class ObjectStore:
             conds.append(ObjectRow.namespace == namespace)
         if names is not None:
             conds.append(or_(*(ObjectRow.name == n for n in names)) if names else false())
-        async with self._engine.connect() as conn:
+        async with self._reader.connect() as conn:
             rows = (
                 await conn.execute(
                     select(ObjectRow.namespace, ObjectRow.name)

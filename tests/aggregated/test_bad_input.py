@@ -147,3 +147,5 @@ def test_immutable_and_name_rules(kube_bind_backend: KubeBindBackend) -> None:
         binding["metadata"]["name"] = "cluster"
         ok = c.post(f"{base}/clusterbindings", json=binding)
         assert ok.status_code == 201, ok.text
+        missing_ns = f"{GROUP_VERSION}/namespaces/no-such-{uuid.uuid4().hex[:6]}/clusterbindings"
+        _status(c.post(missing_ns, json=binding), 404, "NotFound")

@@ -120,3 +120,24 @@ def test_unprivileged_user_forbidden_by_backend_sar(kube_bind_backend: KubeBindB
             },
         )
     assert r.status_code == 403 and r.json()["reason"] == "Forbidden", r.text
+
+
+async def test_registration_manifests_are_accepted(kube_bind_registration: KubeBindBackend) -> None:
+    """The backend's own APIService/Service/RBAC manifests pass the real apiserver (dry run)."""
+    from app import registration
+    from app.settings import Settings
+    from kubebind.kube.client import ApiClient
+
+    settings = Settings(service_namespace="kube-system", service_external_name="localhost", service_port=8443)
+    client = ApiClient.from_kubeconfig(kube_bind_registration.kubeconfig)
+    try:
+        applied = await registration.register(
+            client, settings, kube_bind_registration.ca_file.read_bytes(), with_rbac=True, dry_run=True
+        )
+    finally:
+        await client.aclose()
+    kinds = [obj["kind"] for obj in applied]
+    assert kinds == ["Service", "APIService", "ClusterRoleBinding", "RoleBinding"]
+    apiservice = applied[1]
+    assert apiservice["metadata"]["name"] == registration.apiservice_name() == "v1alpha2.kube-bind.io"
+    assert apiservice["spec"]["service"]["port"] == 8443

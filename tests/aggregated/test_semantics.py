@@ -316,3 +316,35 @@ def test_aggregated_discovery_and_categories(kube_bind_backend: KubeBindBackend)
         assert resources["apiserviceexporttemplates"]["scope"] == "Cluster"
         legacy = c.get(GROUP_VERSION).json()
         assert any(res["name"] == "clusterbindings/status" for res in legacy["resources"])
+
+
+def test_namespace_deletion_removes_objects(kube_bind_backend: KubeBindBackend) -> None:
+    """kube-controller-manager's namespace controller empties our namespaced kinds too."""
+    provider = kube_bind_backend.provider
+    ns = f"gone-{uuid.uuid4().hex[:6]}"
+    provider.kubectl("create", "namespace", ns)
+    with kube_bind_backend.provider_client() as c:
+        base = f"{GROUP_VERSION}/namespaces/{ns}/apiserviceexportrequests"
+        body = {
+            "apiVersion": "kube-bind.io/v1alpha2",
+            "kind": "APIServiceExportRequest",
+            "metadata": {"name": "req"},
+            "spec": {
+                "resources": [{"group": "wildwest.dev", "resource": "cowboys", "versions": ["v1alpha1"]}]
+            },
+        }
+        assert c.post(base, json=body).status_code == 201
+        meta = c.get(
+            base, headers={"Accept": "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"}
+        )
+        assert meta.json()["kind"] == "PartialObjectMetadataList"
+        assert meta.json()["items"][0]["metadata"]["name"] == "req"
+        provider.kubectl("delete", "namespace", ns, "--wait=false")
+        wait_for(
+            lambda: c.get(f"{base}/req").status_code == 404, timeout=60, what="namespace controller cleanup"
+        )
+        wait_for(
+            lambda: provider.kubectl("get", "namespace", ns, check=False).returncode != 0,
+            timeout=60,
+            what="namespace to finish terminating",
+        )

@@ -1,0 +1,286 @@
+"""Benchmark: kube-bind.io kinds served by the backend (aggregation) vs. the same kinds as CRDs.
+
+Both paths run side by side in one run against the same local provider kube-apiserver:
+
+* (a) ``kube-bind.io/v1alpha2`` served by ``kube-bind-backend`` through an APIService;
+* (b) the same schemas installed as CRDs in the group ``crd.kube-bind.io`` (one apiserver cannot
+  serve one group both ways), served by kube-apiserver from etcd.
+
+Figures: p50/p99 of get, list of 1,000 and 10,000 objects, create throughput with 8 concurrent
+clients, watch delivery latency (p50/p99) with 100 concurrent watchers, backend RSS. Run:
+
+    .venv/bin/python benchmarks/aggregated_vs_crd.py [--database sqlite|postgres] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import copy
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from kubebind.apis import openapi  # noqa: E402
+from kubebind.localcluster import pki  # noqa: E402
+from kubebind.localcluster.cluster import ClusterPair  # noqa: E402
+from kubebind.localcluster.ports import free_port  # noqa: E402
+from kubebind.localcluster.postgres import Postgres  # noqa: E402
+from kubebind.localcluster.process import ManagedProcess  # noqa: E402
+from kubebind.localcluster.tls import client_context  # noqa: E402
+from tests.harness import Cluster, wait_for  # noqa: E402
+
+CRD_GROUP = "crd.kube-bind.io"
+KIND = "Collection"
+PLURAL = "collections"
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def body(group: str, name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "apiVersion": f"{group}/v1alpha2",
+        "kind": KIND,
+        "metadata": {"name": name, "labels": labels or {}},
+        "spec": {"templates": [{"name": "cowboys"}], "description": "benchmark"},
+    }
+
+
+class Path_:
+    def __init__(self, label: str, group: str) -> None:
+        self.label = label
+        self.group = group
+        self.base = f"/apis/{group}/v1alpha2/{PLURAL}"
+
+
+async def create_many(client: httpx.AsyncClient, p: Path_, count: int, label: str, workers: int = 8) -> float:
+    names = iter(range(count))
+    start = time.perf_counter()
+
+    async def worker() -> None:
+        for i in names:
+            r = await client.post(p.base, json=body(p.group, f"{label}-{i:06d}", {"set": label}))
+            if r.status_code != 201:
+                raise RuntimeError(f"{p.label} create failed: {r.status_code} {r.text[:200]}")
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return count / (time.perf_counter() - start)
+
+
+async def timed(fn: Any, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        await fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+async def watch_latency(client_factory: Any, p: Path_, watchers: int, events: int) -> list[float]:
+    rv = (await client_factory().get(p.base, params={"limit": "1"})).json()["metadata"]["resourceVersion"]
+    latencies: list[float] = []
+    ready = 0
+    run = uuid.uuid4().hex[:6]
+    done = asyncio.Event()
+
+    async def one(client: httpx.AsyncClient) -> None:
+        nonlocal ready
+        params = {"watch": "true", "resourceVersion": rv, "labelSelector": f"wl={run}", "timeoutSeconds": "120"}
+        async with client.stream("GET", p.base, params=params, timeout=httpx.Timeout(130)) as r:
+            ready += 1
+            got = 0
+            async for line in r.aiter_lines():
+                if not line:
+                    continue
+                ev = orjson.loads(line)
+                if ev["type"] != "ADDED":
+                    continue
+                sent = float(ev["object"]["metadata"]["annotations"]["sent"])
+                latencies.append((time.time() - sent) * 1000)
+                got += 1
+                if got >= events:
+                    return
+                if done.is_set():
+                    return
+
+    clients = [client_factory() for _ in range(10)]
+    tasks = [asyncio.create_task(one(clients[i % 10])) for i in range(watchers)]
+    while ready < watchers:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
+    writer = client_factory()
+    for i in range(events):
+        b = body(p.group, f"wl-{run}-{i}", {"wl": run})
+        b["metadata"]["annotations"] = {"sent": repr(time.time())}
+        await writer.post(p.base, json=b)
+        await asyncio.sleep(0.05)
+    await asyncio.wait_for(asyncio.gather(*tasks), 60)
+    done.set()
+    for c in [*clients, writer]:
+        await c.aclose()
+    return latencies
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def measure(p: Path_, factory: Any, sizes: list[int], gets: int, creates: int) -> dict[str, Any]:
+    res: dict[str, Any] = {}
+    c = factory()
+    label = f"c{uuid.uuid4().hex[:4]}"
+    res["create_per_s"] = await create_many(c, p, creates, label)
+    created = creates
+    name = f"{label}-000000"
+    res["get"] = await timed(lambda: c.get(f"{p.base}/{name}"), gets)
+    for size in sizes:
+        if created < size:
+            await create_many(c, p, size - created, f"{label}x{size}")
+            created = size
+        lat = await timed(lambda: c.get(p.base), 5 if size >= 10000 else 20)
+        n = len((await c.get(p.base)).json()["items"])
+        res[f"list_{size}"] = (lat, n)
+    res["watch"] = await watch_latency(factory, p, 100, 20)
+    await c.aclose()
+    return res
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    work = Path(tempfile.mkdtemp(prefix="kb-bench-"))
+    pair = ClusterPair(work / "clusters", names=("provider",))
+    pg: Postgres | None = None
+    backend: ManagedProcess | None = None
+    pair.start()
+    try:
+        provider = Cluster(pair.provider)
+        local = pair.provider
+        if args.database == "postgres":
+            pg = Postgres().start()
+            db_url = pg.create_database(f"bench_{uuid.uuid4().hex[:8]}")
+        else:
+            db_url = f"sqlite+aiosqlite:///{work / 'bench.db'}"
+        ca = pki.create_ca(work, "bench-ca", "bench-ca")
+        serving = pki.issue_cert(
+            ca, work, "backend", "backend", dns_names=("kube-bind-backend.kube-system.svc", "localhost"),
+            ip_addresses=("127.0.0.1",), server=True,
+        )
+        port = free_port()
+        env = dict(os.environ)
+        env.update(
+            {
+                "KUBE_BIND_DATABASE_URL": db_url,
+                "KUBE_BIND_PORT": str(port),
+                "KUBE_BIND_TLS_CERT_FILE": str(serving.cert),
+                "KUBE_BIND_TLS_KEY_FILE": str(serving.key),
+                "KUBE_BIND_PROVIDER_KUBECONFIG": str(local.kubeconfig),
+                "KUBE_BIND_LOG_LEVEL": "WARNING",
+            }
+        )
+        backend = ManagedProcess(
+            "kube-bind-backend", [sys.executable, "-m", "app.main"], work / "backend.log", env=env,
+            cwd=Path(__file__).resolve().parents[1],
+        ).start()
+        provider.apply(
+            [
+                {
+                    "apiVersion": "v1",
+                    "kind": "Service",
+                    "metadata": {"name": "kube-bind-backend", "namespace": "kube-system"},
+                    "spec": {"type": "ExternalName", "externalName": "localhost"},
+                },
+                {
+                    "apiVersion": "apiregistration.k8s.io/v1",
+                    "kind": "APIService",
+                    "metadata": {"name": "v1alpha2.kube-bind.io"},
+                    "spec": {
+                        "group": "kube-bind.io", "version": "v1alpha2", "groupPriorityMinimum": 1000,
+                        "versionPriority": 15,
+                        "service": {"name": "kube-bind-backend", "namespace": "kube-system", "port": port},
+                        "caBundle": base64.b64encode(ca.cert_pem()).decode(),
+                    },
+                },
+            ]
+        )
+        crd = copy.deepcopy(openapi.crd_manifest(KIND))
+        crd["metadata"]["name"] = f"{PLURAL}.{CRD_GROUP}"
+        crd["spec"]["group"] = CRD_GROUP
+        provider.kubectl("apply", "-f", "-", input=yaml.safe_dump(crd))
+        provider.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{PLURAL}.{CRD_GROUP}")
+        verify = client_context(local.ca_file, (local.apiserver.pki.admin.cert, local.apiserver.pki.admin.key))
+
+        def factory() -> httpx.AsyncClient:
+            return httpx.AsyncClient(base_url=provider.url, verify=verify, timeout=120,
+                                     limits=httpx.Limits(max_connections=200))
+
+        def ok() -> bool:
+            backend.check_alive()  # type: ignore[union-attr]
+            with httpx.Client(base_url=provider.url, verify=verify) as c:
+                return c.get("/apis/kube-bind.io/v1alpha2/collections").status_code == 200
+
+        wait_for(ok, timeout=60, what="aggregated API available")
+        sizes = [1000] if args.quick else [1000, 10000]
+        creates = 300 if args.quick else 1000
+        gets = 200 if args.quick else 500
+        agg = Path_("aggregated", "kube-bind.io")
+        crdp = Path_("crd", CRD_GROUP)
+        results = {}
+        for p in (crdp, agg):
+            results[p.label] = await measure(p, factory, sizes, gets, creates)
+        rss = rss_mib(backend.pid or 0)
+        print(f"\nkube-bind aggregated API vs CRD — database={args.database}, same provider kube-apiserver")
+        print(f"{'metric':34} {'CRD':>12} {'aggregated':>12} {'ratio':>8}")
+
+        def row(metric: str, a: float, b: float, unit: str) -> None:
+            ratio = b / a if a else float("nan")
+            print(f"{metric:34} {a:>10.2f}{unit:2} {b:>10.2f}{unit:2} {ratio:>7.2f}x")
+
+        c, g = results["crd"], results["aggregated"]
+        row("get p50", pct(c["get"], 50), pct(g["get"], 50), "ms")
+        row("get p99", pct(c["get"], 99), pct(g["get"], 99), "ms")
+        for size in sizes:
+            row(f"list {size} p50 (n={g[f'list_{size}'][1]})", pct(c[f"list_{size}"][0], 50), pct(g[f"list_{size}"][0], 50), "ms")
+            row(f"list {size} p99", pct(c[f"list_{size}"][0], 99), pct(g[f"list_{size}"][0], 99), "ms")
+        row("create/s, 8 clients (higher=better)", c["create_per_s"], g["create_per_s"], "/s")
+        row("watch delivery p50, 100 watchers", pct(c["watch"], 50), pct(g["watch"], 50), "ms")
+        row("watch delivery p99, 100 watchers", pct(c["watch"], 99), pct(g["watch"], 99), "ms")
+        print(f"{'backend RSS':34} {'':>12} {rss:>10.1f}MiB")
+        print(f"watch events measured: crd={len(c['watch'])} aggregated={len(g['watch'])}; "
+              f"create p50 not shown (throughput instead); mean get aggregated={statistics.mean(g['get']):.2f} ms")
+    finally:
+        if backend is not None:
+            backend.stop()
+        if pg is not None:
+            pg.stop()
+        pair.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--quick", action="store_true", help="1,000 objects only, fewer samples")
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
