@@ -271,19 +271,30 @@ class Minter:
     async def unbind(self, ns: str) -> None:
         """Revoke and remove everything of the consumer whose cluster namespace is ``ns``.
 
-        The ServiceAccount goes first: the apiserver rejects its tokens as soon as it is gone, so
-        access ends before the slower namespace deletion completes.
+        Order matters for "revoked at once": first every RoleBinding/ClusterRoleBinding naming the
+        consumer's ServiceAccount (RBAC changes apply immediately, so each request is Forbidden from
+        here on), then the ServiceAccount (its tokens stop authenticating once the apiserver's
+        ~10 s token cache expires), then the namespaces with everything in them.
         """
+        selector = {naming.LABEL_CLUSTER_NAMESPACE: ns}
+        provider_namespaces, _ = await self.client.list_all(refs.NAMESPACES, label_selector=selector)
+        for item in provider_namespaces:
+            with contextlib.suppress(errors.NotFoundError):
+                await self.client.delete(
+                    refs.ROLE_BINDINGS, naming.EXPORTS_ROLE_NAME, namespace=item["metadata"]["name"]
+                )
+        for name in (naming.BINDER_NAME, naming.EXPORTS_ROLE_NAME):
+            with contextlib.suppress(errors.NotFoundError):
+                await self.client.delete(refs.ROLE_BINDINGS, name, namespace=ns)
+        with contextlib.suppress(errors.NotFoundError):
+            await self.client.delete_collection(refs.CLUSTER_ROLE_BINDINGS, label_selector=selector)
         with contextlib.suppress(errors.NotFoundError):
             await self.client.delete(refs.SERVICE_ACCOUNTS, naming.BINDER_NAME, namespace=ns)
-        selector = {naming.LABEL_CLUSTER_NAMESPACE: ns}
-        for ref in (refs.CLUSTER_ROLE_BINDINGS, refs.CLUSTER_ROLES):
-            with contextlib.suppress(errors.NotFoundError):
-                await self.client.delete_collection(ref, label_selector=selector)
-        items, _ = await self.client.list_all(refs.NAMESPACES, label_selector=selector)
-        for item in items:
+        with contextlib.suppress(errors.NotFoundError):
+            await self.client.delete_collection(refs.CLUSTER_ROLES, label_selector=selector)
+        for item in provider_namespaces:
             with contextlib.suppress(errors.NotFoundError):
                 await self.client.delete(refs.NAMESPACES, item["metadata"]["name"])
         with contextlib.suppress(errors.NotFoundError):
             await self.client.delete(refs.NAMESPACES, ns, propagation_policy="Background")
-        log.info("unbound consumer namespace=%s provider_namespaces=%d", ns, len(items))
+        log.info("unbound consumer namespace=%s provider_namespaces=%d", ns, len(provider_namespaces))

@@ -214,3 +214,42 @@ async def _read_limited(request: Request, max_bytes: int) -> bytes:
             raise ApiProblem(413, ErrorCode.BAD_REQUEST, f"request body larger than {max_bytes} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+@router.post("/unbind", summary="Unbind a consumer: revoke its credential at once and remove its objects")
+async def unbind(request: Request, ctx: ContextDep, caller: CallerDep) -> JSONResponse:
+    """Explicit unbind, for the consumer that bound (``consumer_id`` query or ``clusterIdentity``).
+
+    Only the user who bound the identity first (``backend.kube-bind.io/author``) may unbind it;
+    deleting the ClusterBinding (any provider admin) has the same effect.
+    """
+    raw = await _read_limited(request, ctx.settings.max_body_bytes)
+    identity = request.query_params.get("consumer_id", "")
+    if raw.strip():
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise _bad(f"malformed JSON body: {exc}") from exc
+        spec = data.get("spec") if isinstance(data, dict) else None
+        ident = (spec or {}).get("clusterIdentity") if isinstance(spec, dict) else None
+        if isinstance(ident, dict) and isinstance(ident.get("identity"), str):
+            identity = identity or ident["identity"]
+    if not identity or len(identity) > 256:
+        raise _bad("name the consumer: ?consumer_id=<identity> or spec.clusterIdentity.identity")
+    if identity == constants.UI_IDENTITY:
+        identity = caller.identity
+    ns = ctx.minter.namespace_for(identity)
+    try:
+        namespace = await ctx.provider.get(refs.NAMESPACES, ns)
+    except kube_errors.NotFoundError as exc:
+        raise ApiProblem(404, ErrorCode.RESOURCE_NOT_FOUND, "this consumer is not bound") from exc
+    annotations = (namespace.get("metadata") or {}).get("annotations") or {}
+    if annotations.get(constants.ANNOTATION_IDENTITY) != identity:
+        raise ApiProblem(404, ErrorCode.RESOURCE_NOT_FOUND, "this consumer is not bound")
+    if annotations.get(constants.ANNOTATION_AUTHOR) != caller.session.subject:
+        raise ApiProblem(
+            403, ErrorCode.AUTHORIZATION_FAILED, "only the user who bound this consumer may unbind it"
+        )
+    await ctx.minter.unbind(ns)
+    log.info("unbind namespace=%s subject=%s", ns, caller.session.subject)
+    return JSONResponse({"unbound": True, "namespace": ns}, headers=NO_CACHE)

@@ -14,18 +14,52 @@ import pytest
 import yaml
 
 from app.credentials import refs
+from kubebind.apis import openapi
 from kubebind.kube import ApiClient, errors
 from tests.aggregated.backend import KubeBindBackend
 from tests.aggregated.conftest import kube_bind_backend, kube_bind_registration
-from tests.service.conftest import COWBOY_CLAIMS, _ensure_crd, _wildwest_crd, cli_login, template
+from tests.service.conftest import (
+    COWBOY_CLAIMS,
+    PROVIDER_KINDS,
+    _ensure_crd,
+    _wildwest_crd,
+    cli_login,
+    template,
+)
 from tests.service.helpers import bind_body, eventually, forbidden, request_export
 
 pytestmark = pytest.mark.cluster
 __all__ = ["kube_bind_backend", "kube_bind_registration"]
 
 
+@pytest.fixture(scope="session")
+async def kube_bind_group_free(admin: ApiClient) -> None:
+    """Remove kube-bind.io CRDs that earlier tests of this session installed (when no aggregated
+    backend was registered yet): while they exist, kube-apiserver auto-registers and owns a local
+    ``v1alpha2.kube-bind.io`` APIService, and the aggregated fixture's registration conflicts with it.
+    From here on the session serves the kinds through the aggregated backend."""
+    try:
+        svc = await admin.get(refs.API_SERVICES, "v1alpha2.kube-bind.io")
+    except errors.NotFoundError:
+        return
+    if svc["spec"].get("service"):
+        return  # already the aggregated backend
+    for kind in PROVIDER_KINDS:
+        with contextlib.suppress(errors.NotFoundError):
+            await admin.delete(refs.CRDS, openapi.crd_manifest(kind)["metadata"]["name"])
+
+    async def gone() -> bool:
+        try:
+            await admin.get(refs.API_SERVICES, "v1alpha2.kube-bind.io")
+        except errors.NotFoundError:
+            return True
+        return False
+
+    await eventually(gone, within=60, what="auto-registered kube-bind.io APIService removed")
+
+
 async def test_bind_through_the_aggregated_backend(
-    kube_bind_backend: KubeBindBackend, admin: ApiClient
+    kube_bind_group_free: None, kube_bind_backend: KubeBindBackend, admin: ApiClient
 ) -> None:
     backend = kube_bind_backend
     svc = await admin.get(refs.API_SERVICES, "v1alpha2.kube-bind.io")

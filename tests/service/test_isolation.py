@@ -170,3 +170,31 @@ async def test_two_consumers_are_isolated_and_unbind_revokes(backend: Backend, a
     assert (await b.client.list(COWBOYS, namespace=pb))["items"] == []
     await a.client.aclose()
     await b.client.aclose()
+
+
+async def test_unbind_endpoint_revokes_at_once(backend: Backend, admin: ApiClient) -> None:
+    token = (await cli_login(backend.url))["access_token"]
+    bound = await bind(backend, token)
+    await bound.client.get(refs.SECRETS, "kubeconfig", namespace=bound.namespace)
+    other = (await cli_login(backend.url, username="kube-bind"))["access_token"]
+    async with backend.client(other) as http:
+        r = await http.post("/api/unbind", params={"consumer_id": "never-bound"})
+        assert r.status_code == 404
+    async with backend.client(token) as http:
+        r = await http.post("/api/unbind", params={"consumer_id": bound.identity})
+        assert r.status_code == 200, r.text
+        assert r.json() == {"unbound": True, "namespace": bound.namespace}
+    # access ends at once: the bindings are gone before the answer (RBAC is not cached) ...
+    await forbidden(bound.client.get(refs.SECRETS, "kubeconfig", namespace=bound.namespace))
+    await forbidden(bound.client.list(refs.EXPORT_REQUESTS, namespace=bound.namespace))
+
+    # ... and the token itself stops authenticating once the apiserver's token cache (10 s) expires
+    async def rejected() -> bool:
+        try:
+            await bound.client.get(refs.SECRETS, "kubeconfig", namespace=bound.namespace)
+        except errors.ApiError as exc:
+            return exc.code == 401
+        return False
+
+    await eventually(rejected, within=20, what="token rejected after unbind")
+    await bound.client.aclose()
