@@ -187,6 +187,9 @@ async def run_size(
             },
             namespace=cns,
         )
+        # Install the CRD and the namespace mapping with a first konnector run, then stop it.
+        proc = konnector_process(pair.consumer.kubeconfig, cns, workdir, extra)
+        await _wait_crd(admin_c, "apiservicebindings.kube-bind.io")
         await admin_c.create(
             kinds.API_SERVICE_BINDINGS,
             {
@@ -196,10 +199,8 @@ async def run_size(
                 },
             },
         )
-        # Install the CRD and the namespace mapping with a first konnector run, then stop it.
-        proc = konnector_process(pair.consumer.kubeconfig, cns, workdir, extra)
         pns = f"{penv.cluster_namespace}-{cns}"
-        await _wait_crd(admin_c)
+        await _wait_crd(admin_c, "cowboys.wildwest.dev")
         await admin_c.create(
             COWBOYS, {"metadata": {"name": "warmup"}, "spec": {"intent": "x"}}, namespace=cns
         )
@@ -283,10 +284,10 @@ async def run_size(
     return out
 
 
-async def _wait_crd(client: ApiClient) -> None:
+async def _wait_crd(client: ApiClient, crd_name: str) -> None:
     for _ in range(1200):
         try:
-            crd = await client.get(CUSTOM_RESOURCE_DEFINITIONS, "cowboys.wildwest.dev")
+            crd = await client.get(CUSTOM_RESOURCE_DEFINITIONS, crd_name)
             if any(
                 c["type"] == "Established" and c["status"] == "True"
                 for c in ((crd or {}).get("status") or {}).get("conditions") or []
@@ -295,7 +296,7 @@ async def _wait_crd(client: ApiClient) -> None:
         except errors.ApiError:
             pass
         await asyncio.sleep(0.1)
-    raise SystemExit("consumer CRD not installed by the konnector")
+    raise SystemExit(f"consumer CRD {crd_name} not installed by the konnector")
 
 
 async def _wait_count(client: ApiClient, namespace: str, n: int, within: float) -> None:

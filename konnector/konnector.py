@@ -90,7 +90,8 @@ class Konnector:
                 ref,
                 resync=resync,
                 name=f"consumer:{what}",
-                on_watch_restart=self.metrics.watch_restart_hook(f"consumer:{what}"),
+                metric_name=f"consumer:{what}",
+                on_created=self.metrics.track,
             )
 
         self.bindings = informer(kinds.API_SERVICE_BINDINGS, "apiservicebindings")

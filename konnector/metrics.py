@@ -7,7 +7,13 @@ fails (errors by controller).
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from kubebind import workqueue
 
@@ -39,12 +45,8 @@ class Metrics:
             ["controller"],
             registry=registry,
         )
-        self.watch_restarts = Counter(
-            "kube_bind_konnector_watch_restarts_total",
-            "Watch restarts per informer resource and cause (timeout, gone, error).",
-            ["resource", "cause"],
-            registry=registry,
-        )
+        self._informers: weakref.WeakSet[Any] = weakref.WeakSet()
+        registry.register(_InformerCollector(self._informers))
         self.heartbeats = Counter(
             "kube_bind_konnector_heartbeats_total",
             "ClusterBinding heartbeats written, by result.",
@@ -61,14 +63,43 @@ class Metrics:
         if error is not None:
             self.errors.labels(base).inc()
 
-    def watch_restart_hook(self, resource: str) -> WatchHook:
-        return WatchHook(self, resource)
+    def track(self, informer: Any) -> None:
+        """Count an informer's lists and watch (re)starts in ``/metrics`` while it lives."""
+        self._informers.add(informer)
 
 
-class WatchHook:
-    def __init__(self, metrics: Metrics, resource: str) -> None:
-        self.metrics = metrics
-        self.resource = resource
+class _InformerCollector(Collector):
+    """Reads the reflectors' list/watch counters at scrape time, summed per resource and side."""
 
-    def __call__(self, cause: str) -> None:
-        self.metrics.watch_restarts.labels(self.resource, cause).inc()
+    def __init__(self, informers: weakref.WeakSet[Any]) -> None:
+        self._informers = informers
+
+    def collect(self) -> Iterator[Metric]:
+        lists = CounterMetricFamily(
+            "kube_bind_konnector_informer_lists",
+            "Full lists (initial and re-lists after 410/errors).",
+            labels=["resource"],
+        )
+        watches = CounterMetricFamily(
+            "kube_bind_konnector_watch_starts",
+            "Watch requests started (every one after the first is a restart).",
+            labels=["resource"],
+        )
+        errors = GaugeMetricFamily(
+            "kube_bind_konnector_informers_failing",
+            "Informers whose last list/watch failed.",
+            labels=["resource"],
+        )
+        sums: dict[str, list[int]] = {}
+        for inf in list(self._informers):
+            row = sums.setdefault(inf.metric_name, [0, 0, 0])
+            row[0] += inf.shared.reflector.list_count
+            row[1] += inf.shared.reflector.watch_count
+            row[2] += 1 if inf.last_error is not None else 0
+        for name, (n_lists, n_watches, n_errors) in sorted(sums.items()):
+            lists.add_metric([name], n_lists)
+            watches.add_metric([name], n_watches)
+            errors.add_metric([name], n_errors)
+        yield lists
+        yield watches
+        yield errors

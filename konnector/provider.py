@@ -105,7 +105,8 @@ class Provider:
                 namespace=self.namespace,
                 resync=resync,
                 name=f"provider:{what}@{self.namespace}",
-                on_watch_restart=self.metrics.watch_restart_hook(f"provider:{what}"),
+                metric_name=f"provider:{what}",
+                on_created=self.metrics.track,
             )
 
         self.cluster_bindings = informer(kinds.CLUSTER_BINDINGS, "clusterbindings")

@@ -112,17 +112,23 @@ class ClaimSyncer:
         self.named = [(n.get("name"), n.get("namespace")) for n in selector.get("namedResources") or []]
         self.reference_rules = list(selector.get("references") or [])
         self.consumer_informer = Informer(
-            consumer, self.ref, resync=resync, name=f"consumer-claim:{self.ref}"
+            consumer, self.ref, resync=resync, name=f"consumer-claim:{self.ref}", on_created=metrics.track
         )
         self.provider_informer: Informer | MultiNamespaceInformer
         if informer_scope == "Cluster":
             self.provider_informer = Informer(
-                provider, self.ref, resync=resync, name=f"provider-claim:{self.ref}"
+                provider, self.ref, resync=resync, name=f"provider-claim:{self.ref}", on_created=metrics.track
             )
         else:
             self.provider_informer = MultiNamespaceInformer(
                 lambda ns: Informer(
-                    provider, self.ref, namespace=ns, resync=resync, name=f"provider-claim:{self.ref}@{ns}"
+                    provider,
+                    self.ref,
+                    namespace=ns,
+                    resync=resync,
+                    name=f"provider-claim:{self.ref}@{ns}",
+                    metric_name=f"provider-claim:{self.ref}",
+                    on_created=metrics.track,
                 )
             )
         self.controller: Controller[ObjectKey] = Controller(

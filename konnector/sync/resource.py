@@ -58,10 +58,11 @@ class ResourceSyncer:
             consumer_ref,
             resync=resync,
             name=f"consumer:{gvr}",
-            on_watch_restart=metrics.watch_restart_hook(f"consumer:{gvr}"),
+            metric_name=f"consumer:{gvr}",
+            on_created=metrics.track,
         )
         self.provider_informer: Informer | MultiNamespaceInformer
-        hook = metrics.watch_restart_hook(f"provider:{gvr}")
+        pname = f"provider:{gvr}"
         if strategy.consumer_namespaced and informer_scope != "Cluster":
             self.provider_informer = MultiNamespaceInformer(
                 lambda ns: Informer(
@@ -69,8 +70,9 @@ class ResourceSyncer:
                     provider_ref,
                     namespace=ns,
                     resync=resync,
-                    name=f"provider:{gvr}@{ns}",
-                    on_watch_restart=hook,
+                    name=f"{pname}@{ns}",
+                    metric_name=pname,
+                    on_created=metrics.track,
                 )
             )
         elif not strategy.consumer_namespaced and strategy.isolation == isolation.NAMESPACED:
@@ -79,12 +81,13 @@ class ResourceSyncer:
                 provider_ref,
                 namespace=strategy.cluster_namespace,
                 resync=resync,
-                name=f"provider:{gvr}",
-                on_watch_restart=hook,
+                name=pname,
+                metric_name=pname,
+                on_created=metrics.track,
             )
         else:
             self.provider_informer = Informer(
-                provider, provider_ref, resync=resync, name=f"provider:{gvr}", on_watch_restart=hook
+                provider, provider_ref, resync=resync, name=pname, metric_name=pname, on_created=metrics.track
             )
         self.ctx = SyncContext(
             consumer=consumer,
