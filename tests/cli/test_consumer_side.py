@@ -101,7 +101,8 @@ def test_deploy_creates_the_consumer_side_and_reuses_the_secret(
         assert can("list", "apiservicebindings.kube-bind.io") == "yes"
         assert can("update", "leases", "-n", "kube-bind") == "yes"
         assert can("get", "secrets", "-n", "kube-bind") == "yes"
-        assert can("get", "secrets", "-n", "default") == "no"
+        assert can("get", "secrets", "-n", "default") == "yes"  # the konnector's Secret informer
+        assert can("update", "secrets", "-n", "default") == "no"
         assert can("delete", "customresourcedefinitions") == "no"
         assert can("create", "deployments", "-n", "default") == "no"
     finally:

@@ -34,10 +34,12 @@ def test_konnector_rbac_has_no_wildcards_and_binding_rbac_is_exact() -> None:
     for rule in _rules(manifests.konnector_manifests()):
         for key in ("apiGroups", "resources", "verbs"):
             assert "*" not in rule[key], rule
-    secrets = [r for r in _rules(manifests.konnector_manifests()) if "secrets" in r["resources"]]
-    assert secrets and all(
-        o["kind"] == "Role" for o in manifests.konnector_manifests() if o["kind"] == "Role"
-    )
+    objs = manifests.konnector_manifests()
+    (cluster_role,) = [o for o in objs if o["kind"] == "ClusterRole"]
+    (role,) = [o for o in objs if o["kind"] == "Role"]
+    cluster_secrets = [r["verbs"] for r in cluster_role["rules"] if "secrets" in r["resources"]]
+    assert cluster_secrets == [["get", "list", "watch"]], "Secret writes only in kube-bind"
+    assert next(r for r in role["rules"] if "secrets" in r["resources"])["verbs"][-2:] == ["update", "patch"]
     per_binding = manifests.binding_rbac("cowboys", cowboys_request()["spec"])
     rules = _rules(per_binding)
     assert {
