@@ -28,8 +28,12 @@ _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>kube-bind</ti
 class CallbackServer:
     """``with CallbackServer(session_id) as cb: … await cb.wait(timeout)`` → the query parameters."""
 
-    def __init__(self, session_id: str = "", *, path: str = "/callback") -> None:
+    def __init__(
+        self, session_id: str = "", *, path: str = "/callback", require_session: bool = True
+    ) -> None:
         self.session_id = session_id
+        #: False: a callback without ``session_id`` is accepted (login), a different one never is.
+        self.require_session = require_session
         self.path = path
         self._result: dict[str, str] | None = None
         self._done = threading.Event()
@@ -64,7 +68,13 @@ class CallbackServer:
                     self._reply(HTTPStatus.NOT_FOUND, "Not found", "This is the kubectl bind callback.")
                     return
                 query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-                if owner.session_id and query.get("session_id") != owner.session_id:
+                got = query.get("session_id")
+                mismatch = (
+                    got != owner.session_id
+                    if owner.require_session
+                    else bool(got) and got != owner.session_id
+                )
+                if owner.session_id and mismatch:
                     self._reply(HTTPStatus.UNAUTHORIZED, "Invalid session", "The session id does not match.")
                     return
                 if owner._done.is_set():

@@ -76,7 +76,8 @@ async def run(args: argparse.Namespace) -> int:
     ) as backend:
         provider = await backend.exports()
     authorize = discover_authorize_url(provider)
-    with CallbackServer() as callback:
+    # The Go backend does not echo session_id on the login redirect; ours may: then it must match.
+    with CallbackServer(session_id, require_session=False) as callback:
         login_url = add_query(
             authorize,
             {

@@ -82,6 +82,15 @@ def test_errors_are_one_line_with_exit_codes(
     assert "Traceback" not in proc.stderr
 
 
+def test_flags_may_come_before_the_command(run_cli: RunCLI, tmp_path: Path) -> None:
+    missing = tmp_path / "cfg"
+    proc = run_cli("--config-file", str(missing), "-v", "templates")
+    assert proc.returncode == 1 and "kubectl bind login" in proc.stderr
+    assert not missing.exists(), "reading never creates the config file"
+    proc = run_cli("--context", "templates", "--help")  # a flag value that looks like a command
+    assert proc.returncode == 0 and "catalog page" in proc.stdout
+
+
 def test_unreachable_backend_is_a_clear_error(run_cli: RunCLI) -> None:
     port = free_port()
     proc = run_cli("login", f"http://127.0.0.1:{port}", "--skip-browser", "--timeout", "5")
