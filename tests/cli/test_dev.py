@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.conftest import RunCLI
-from tests.harness import kubectl_binary
+from tests.harness import kubectl_binary, wait_for
 
 pytestmark = pytest.mark.cluster
 
@@ -100,6 +100,17 @@ def test_dev_up_status_down(run_cli: RunCLI, tmp_path: Path) -> None:
         templates = run_cli("templates", "-o", "json", env=env)
         assert templates.returncode == 0, templates.stderr
         assert [t["metadata"]["name"] for t in json.loads(templates.stdout)["items"]] == ["cowboys"]
+        # Supervision: a crashed konnector is restarted and the new PID recorded.
+        old_konnector = int(state["konnector"]["pid"])
+        os.killpg(old_konnector, signal.SIGKILL)
+
+        def restarted() -> int:
+            current = json.loads(run_cli("dev", "status", "-o", "json", env=env).stdout)
+            pid = int(current["konnector"]["pid"])
+            return pid if pid != old_konnector and _alive(pid) else 0
+
+        new_konnector = wait_for(restarted, timeout=30, interval=0.5, what="the konnector restarted")
+        pids.append(new_konnector)
         again = run_cli("dev", "up", env=env)
         assert again.returncode == 0 and "already running" in again.stderr
 
