@@ -15,6 +15,7 @@ import base64
 import sys
 from pathlib import Path
 
+from kubebind.kube import ApiClient
 from kubebind.kube.resources import SECRETS
 from kubectl_bind import output
 from kubectl_bind.binder import Binder
@@ -50,12 +51,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-async def _from_secret(args: argparse.Namespace, client: object) -> BindingResult:
+async def _from_secret(args: argparse.Namespace, client: ApiClient) -> BindingResult:
     ns, sep, name = args.secret.partition("/")
     if not sep or not ns or not name:
         raise UsageError(f"invalid --secret {args.secret!r}: expected NAMESPACE/NAME")
     async with api_errors(f"reading Secret {args.secret}"):
-        secret = await client.get(SECRETS, name, namespace=ns)  # type: ignore[attr-defined]
+        secret = await client.get(SECRETS, name, namespace=ns)
     data = secret.get("data") or {}
     keys = [args.secret_key] if args.secret_key else list(_KEYS)
     for key in keys:
