@@ -240,3 +240,62 @@ def test_konnector_manifests_are_accepted_by_the_consumer(
             consumer.kubectl("get", "apiservicebindingbundle", "example-provider")
     finally:
         _delete(consumer, rest)
+
+
+# --- the charts speak the components' real configuration -------------------------------------------
+
+
+@pytest.mark.parametrize("values", [None, PROD])
+def test_backend_env_names_are_settings_of_the_backend(helm: Helm, values: str | None) -> None:
+    """Every KUBE_BIND_* the chart sets is a field the backend reads (no silently ignored typo),
+    and the plain values parse (types, enums, lists)."""
+    from app.handshake.settings import ServiceSettings
+    from app.settings import Settings
+
+    docs = render(helm, BACKEND, "kb", "kube-bind", *(["-f", f"{BACKEND}/{values}"] if values else []))
+    (deployment,) = by_kind(docs, "Deployment")
+    env = env_of(deployment)
+    known = {
+        f"KUBE_BIND_{name.upper()}" for model in (Settings, ServiceSettings) for name in model.model_fields
+    }
+    ours = {k for k in env if k.startswith("KUBE_BIND_")}
+    assert ours - known == set()
+    plain = {k: v for k, v in env.items() if k in ours and isinstance(v, str)}
+    for model in (Settings, ServiceSettings):
+        fields = {f"KUBE_BIND_{n.upper()}" for n in model.model_fields}
+        parsed = model(
+            **{k.removeprefix("KUBE_BIND_").lower(): _env_value(v) for k, v in plain.items() if k in fields}
+        )
+        assert parsed is not None
+
+
+def _env_value(value: str) -> object:
+    """What pydantic-settings does with an env string for complex fields: JSON when it looks like it."""
+    import json
+
+    if value.startswith("["):
+        return json.loads(value)
+    return value
+
+
+@pytest.mark.parametrize("values", [None, PROD])
+def test_konnector_args_are_flags_of_the_konnector(helm: Helm, values: str | None) -> None:
+    from konnector import options
+
+    docs = render(helm, KONNECTOR, "kn", "kube-bind", *(["-f", f"{KONNECTOR}/{values}"] if values else []))
+    (deployment,) = by_kind(docs, "Deployment")
+    args = [
+        a.replace("$(POD_NAMESPACE)", "kube-bind")
+        for a in deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+    ]
+    parsed = options.parse(args)
+    assert parsed.lease_namespace == "kube-bind"
+    assert parsed.server_address == ":8090"
+
+
+def test_cli_konnector_deployment_args_are_flags_of_the_konnector() -> None:
+    from konnector import options
+    from kubectl_bind import manifests
+
+    deployment = manifests.konnector_deployment("img")
+    options.parse(deployment["spec"]["template"]["spec"]["containers"][0]["args"])
