@@ -193,6 +193,12 @@ def _render(request: Request, rest: RestStore) -> Callable[[dict[str, Any]], dic
     return lambda obj: obj
 
 
+def _render_key(request: Request) -> str | None:
+    """Cache key of ``_render``'s output: Tables contain an age, so they are never shared."""
+    wanted = table.negotiate(request.headers.get("accept", ""))
+    return None if wanted == "Table" else (wanted or "json")
+
+
 def build_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
@@ -356,6 +362,7 @@ async def _dispatch(request: Request, backend: deps.Backend, target: _Target, ve
             render=_render(request, rest),
             metrics=backend.metrics,
             resource=rest.resource,
+            render_key=_render_key(request),
         )
         return StreamingResponse(body, media_type=_JSON, headers={"Cache-Control": "no-cache, private"})
     if verb == "create":

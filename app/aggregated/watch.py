@@ -34,7 +34,10 @@ async def stream(
     render: Callable[[dict[str, Any]], dict[str, Any]],
     metrics: Metrics,
     resource: str,
+    render_key: str | None = None,
 ) -> AsyncIterator[bytes]:
+    """The response body of one watch. ``render_key`` names ``render`` when its output depends
+    only on the object (so one encoding per change can be shared by all watchers), else None."""
     deadline = time.monotonic() + duration
     metrics.watchers.labels(resource).inc()
     try:
@@ -62,7 +65,14 @@ async def stream(
                 return
             assert not isinstance(got, bool)
             metrics.watch_events.labels(got.type).inc()
-            yield encode(got.type, render(got.object))
+            source = got.source
+            if source is not None and source.type == got.type and render_key is not None:
+                data = source.encoded.get(render_key)
+                if data is None:
+                    data = source.encoded[render_key] = encode(got.type, render(got.object))
+                yield data
+            else:
+                yield encode(got.type, render(got.object))
     except errors.StatusError as exc:
         yield encode("ERROR", exc.status())
     except asyncio.CancelledError:

@@ -32,7 +32,7 @@ from typing import Any
 
 from app.registry.strategy import Strategy
 from app.storage import errors
-from app.storage.changefeed import ChangeFeed, Subscription
+from app.storage.changefeed import ChangeEvent, ChangeFeed, Subscription
 from app.storage.objects import DELETE, ListResult, ObjectStore, WriteResult
 from kubebind.apis import constants, validation
 from kubebind.apis.v1alpha2 import format_time
@@ -138,6 +138,8 @@ class DeleteOptions:
 class WatchEvent:
     type: str  # ADDED | MODIFIED | DELETED | BOOKMARK | ERROR
     object: dict[str, Any]
+    #: The change-feed event this came from, when it is sent with the same type (shared encoding).
+    source: ChangeEvent | None = None
 
 
 def _meta(obj: dict[str, Any]) -> dict[str, Any]:
@@ -303,7 +305,12 @@ class RestStore:
         return {"apiVersion": self.info.api_version, "kind": self.info.kind, "metadata": meta}
 
     def _filter(
-        self, type_: str, obj: dict[str, Any], prev_labels: dict[str, str] | None, opts: ListOptions
+        self,
+        type_: str,
+        obj: dict[str, Any],
+        prev_labels: dict[str, str] | None,
+        opts: ListOptions,
+        source: ChangeEvent | None = None,
     ) -> WatchEvent | None:
         if opts.field_selector.requirements and not opts.field_selector.matches(
             self.strategy.selectable_fields(obj)
@@ -311,7 +318,7 @@ class RestStore:
             return None
         sel = opts.label_selector
         if sel.empty():
-            return WatchEvent(type_, obj)
+            return WatchEvent(type_, obj, source)
         now_match = sel.matches((obj.get("metadata") or {}).get("labels"))
         if type_ == "MODIFIED" and prev_labels is not None:
             before = sel.matches(prev_labels)
@@ -319,7 +326,7 @@ class RestStore:
                 return WatchEvent("DELETED", obj)
             if not before and now_match:
                 return WatchEvent("ADDED", obj)
-        return WatchEvent(type_, obj) if now_match else None
+        return WatchEvent(type_, obj, source) if now_match else None
 
     # -- create --------------------------------------------------------------------------------
 
@@ -628,7 +635,7 @@ class WatchStream:
             assert not isinstance(change, bool)
             if self._namespace is not None and change.namespace != self._namespace:
                 continue
-            out = self._rest._filter(change.type, change.object, change.prev_labels, self._opts)
+            out = self._rest._filter(change.type, change.object, change.prev_labels, self._opts, change)
             if out is not None:
                 return out
 

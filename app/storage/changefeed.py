@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.storage import errors
@@ -41,6 +41,9 @@ class ChangeEvent:
     type: str
     object: dict[str, Any]
     prev_labels: dict[str, str] | None
+    #: Wire encodings shared by every watcher that sends this event unchanged (encode once,
+    #: not once per watcher). Keyed by the encoder's name.
+    encoded: dict[str, bytes] = field(default_factory=dict)
 
 
 def _event(row: Any) -> ChangeEvent:
