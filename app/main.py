@@ -165,7 +165,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
                         "database_url": settings.database_url,
                     }
                 )
-                service_ctx = await service.build_context(service_settings, engine=engine)
+                service_ctx = await service.build_context(service_settings, engine=engine, registry=reg)
                 service.attach(app, service_ctx)
                 await service_stack.enter_async_context(service.run_service(service_ctx))
             tasks.append(asyncio.create_task(_compactor(store, settings), name="changelog-compactor"))

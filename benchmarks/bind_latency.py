@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -167,6 +168,17 @@ async def measure(binds: int, requests: int, workdir: Path) -> int:
                             if (event.object.get("status") or {}).get("phase") == "Succeeded":
                                 request_times.append(time.perf_counter() - start)
                                 break
+                if os.environ.get("KUBE_BIND_BENCH_METRICS"):
+                    async with httpx.AsyncClient(base_url=settings.public_url) as raw:
+                        text = (await raw.get("/metrics")).text
+                    print(
+                        "\n".join(
+                            line
+                            for line in text.splitlines()
+                            if ("controller" in line and "_sum" in line)
+                            or ("_count" in line and "controller" in line)
+                        )
+                    )
                 floor_b = await floor_bind(admin, binds)
                 floor_w = await floor_watch(admin, namespaces[0], requests)
             finally:

@@ -20,17 +20,19 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.controllers.base import Controller, Source
 from app.controllers.status import patch_status
 from app.credentials import naming as cred_naming
 from app.credentials import refs
 from app.credentials.mint import Minter
+from app.handshake.metrics import ServiceMetrics
 from app.handshake.settings import ServiceSettings
 from kubebind.apis import conditions, constants
 from kubebind.apis.duration import parse_duration
 from kubebind.apis.v1alpha2 import parse_time
+from kubebind.cache import SharedInformerFactory
 from kubebind.kube import ApiClient, errors
 from kubebind.kube.resources import Object, ObjectKey
+from kubebind.runtime import Controller
 
 __all__ = ["ClusterBindingReconciler", "health_condition"]
 
@@ -83,19 +85,21 @@ def health_condition(status: dict[str, Any], now: datetime) -> dict[str, Any]:
 
 class ClusterBindingReconciler:
     def __init__(
-        self, client: ApiClient, settings: ServiceSettings, minter: Minter, clock: Callable[[], datetime]
+        self,
+        client: ApiClient,
+        settings: ServiceSettings,
+        minter: Minter,
+        clock: Callable[[], datetime],
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
         self.minter = minter
         self.clock = clock
-        self.controller = Controller(
-            "clusterbinding",
-            client,
-            [Source(refs.CLUSTER_BINDINGS)],
-            self.reconcile,
-            resync=settings.resync_seconds,
-        )
+        self.metrics = metrics
+
+    def setup(self, factory: SharedInformerFactory, controller: Controller) -> None:
+        controller.watch(factory.informer_for(refs.CLUSTER_BINDINGS))
 
     async def reconcile(self, key: ObjectKey) -> float | None:
         if key.name != constants.CLUSTER_BINDING_NAME:
@@ -141,6 +145,8 @@ class ClusterBindingReconciler:
         except errors.NotFoundError:
             return self.settings.heartbeat_check_seconds
         new_expiry = await self.minter.rotate(ns)
+        if self.metrics is not None:
+            self.metrics.rotations.inc()
         return max((new_expiry - now).total_seconds() / 2, 1.0)
 
     async def _unbind(self, ns: str) -> None:
@@ -155,3 +161,5 @@ class ClusterBindingReconciler:
             return
         log.info("ClusterBinding deleted: unbinding namespace=%s", ns)
         await self.minter.unbind(ns)
+        if self.metrics is not None:
+            self.metrics.unbinds.inc()

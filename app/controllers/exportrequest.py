@@ -27,15 +27,16 @@ import logging
 from collections.abc import Iterable
 from typing import Any, Final
 
-from app.controllers.base import Controller, Source
 from app.controllers.status import patch_status
 from app.credentials import naming as cred_naming
 from app.credentials import rbac, refs
 from app.handshake.settings import ServiceSettings
 from kubebind.apis import boundschema, conditions, constants, naming
 from kubebind.apis.v1alpha2 import to_dict
+from kubebind.cache import SharedInformer, SharedInformerFactory
 from kubebind.kube import ApiClient, errors
 from kubebind.kube.resources import Object, ObjectKey
+from kubebind.runtime import Controller
 
 __all__ = ["REASON_DUPLICATE_RESOURCE", "ExportRequestReconciler", "ValidationFailure", "validate"]
 
@@ -137,23 +138,21 @@ class ExportRequestReconciler:
     def __init__(self, client: ApiClient, settings: ServiceSettings) -> None:
         self.client = client
         self.settings = settings
-        self.controller = Controller(
-            "exportrequest",
-            client,
-            [
-                Source(refs.EXPORT_REQUESTS),
-                Source(
-                    refs.CRDS, mapper=self._all_requests, label_selector=f"{constants.LABEL_EXPORTED}=true"
-                ),
-            ],
-            self.reconcile,
-            resync=settings.resync_seconds,
-        )
+        self._crds: SharedInformer | None = None
 
-    def _all_requests(self, _crd: Object) -> list[ObjectKey]:
-        return list(self.controller._known)
+    def setup(self, factory: SharedInformerFactory, controller: Controller) -> None:
+        """Reconcile on request events, and every request on exported-CRD events (schema sync)."""
+        requests = factory.informer_for(refs.EXPORT_REQUESTS)
+        controller.watch(requests)
+        crds = factory.informer_for(refs.CRDS, label_selector=f"{constants.LABEL_EXPORTED}=true")
+        self._crds = crds
+        controller.watch(crds, key_func=lambda _crd: requests.store.list_keys())
 
-    async def _exported_crds(self) -> dict[tuple[str, str], Object]:
+    async def _exported_crds(self, *, live: bool = False) -> dict[tuple[str, str], Object]:
+        """Exported CRDs from the informer cache (a CRD list is the slowest call on the path:
+        ~50 ms), or from the API server when ``live`` or without a synced cache."""
+        if not live and self._crds is not None and self._crds.has_synced():
+            return _crd_index(self._crds.store.list())
         items, _ = await self.client.list_all(refs.CRDS, label_selector=f"{constants.LABEL_EXPORTED}=true")
         return _crd_index(items)
 
@@ -171,7 +170,14 @@ class ExportRequestReconciler:
         always = spec.get("schemaUpdatePolicy") == "Always"
         crds = await self._exported_crds()
         try:
-            found = validate(spec, crds)
+            try:
+                found = validate(spec, crds)
+            except ValidationFailure as exc:
+                if exc.reason != constants.REASON_SCHEMA_NOT_FOUND:
+                    raise
+                # Failing is terminal: confirm against the API server, not a possibly stale cache.
+                crds = await self._exported_crds(live=True)
+                found = validate(spec, crds)
         except ValidationFailure as exc:
             if phase == "Succeeded":
                 log.warning("exported schema vanished request=%s reason=%s", key, exc.message)

@@ -1,8 +1,11 @@
-"""Runs the provider-side controllers of the service and the one-off OIDC RBAC setup.
+"""Runs the provider-side controllers of the service, leader-elected, plus the OIDC RBAC setup.
 
-All controllers are idempotent and level-triggered, so several replicas may run them at once
-without harm (writes are create-if-absent, server-side apply, or conditional patches). Leader
-election (``kubebind.runtime``) will narrow this to one active replica once it lands.
+Wiring only (sample-controller's ``main.go`` role): one :class:`~kubebind.cache.SharedInformerFactory`
+on the provider client, one :class:`~kubebind.runtime.Controller` per reconciler, all started
+together once this replica holds the Lease ``<leader_election_lease>`` in
+``<leader_election_namespace>`` (``kubebind.runtime.LeaderElector``). Reconcilers are idempotent
+and level-triggered, so a hand-over between replicas loses nothing; with leader election off every
+replica reconciles (still safe, just more API traffic).
 """
 
 from __future__ import annotations
@@ -10,12 +13,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol
 
 from app.controllers.clusterbinding import ClusterBindingReconciler
 from app.controllers.exportrequest import ExportRequestReconciler
 from app.controllers.oidcrbac import ensure_oidc_user_rbac
 from app.controllers.servicenamespace import ServiceNamespaceReconciler
+from kubebind.cache import SharedInformerFactory
+from kubebind.kube.resources import ObjectKey
+from kubebind.runtime import (
+    Controller,
+    LeaderElectionConfig,
+    LeaderElector,
+    PrometheusControllerMetrics,
+    Result,
+    default_identity,
+)
 
 if TYPE_CHECKING:
     from app.handshake.context import ServiceContext
@@ -25,29 +39,76 @@ __all__ = ["run"]
 log = logging.getLogger(__name__)
 
 
-async def run(ctx: ServiceContext, stop: asyncio.Event) -> None:
+class Reconciler(Protocol):
+    async def reconcile(self, key: ObjectKey) -> float | None: ...
+
+    def setup(self, factory: SharedInformerFactory, controller: Controller) -> None: ...
+
+
+def _adapt(
+    reconcile: Callable[[ObjectKey], Awaitable[float | None]],
+) -> Callable[[ObjectKey], Awaitable[Result | None]]:
+    async def run(key: ObjectKey) -> Result | None:
+        after = await reconcile(key)
+        return None if after is None else Result(requeue_after=max(after, 0.05))
+
+    return run
+
+
+async def _controllers(ctx: ServiceContext) -> None:
     client, settings = ctx.provider, ctx.settings
-    while not stop.is_set():
+    while True:
         try:
             await ensure_oidc_user_rbac(client, settings)
             break
         except Exception as exc:
             log.warning("cannot ensure OIDC user RBAC yet error=%s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 2.0)
-    controllers = [
-        ExportRequestReconciler(client, settings).controller,
-        ServiceNamespaceReconciler(client, settings).controller,
-        ClusterBindingReconciler(client, settings, ctx.minter, ctx.clock).controller,
-    ]
+            await asyncio.sleep(2.0)
+    factory = SharedInformerFactory(client, resync_period=settings.resync_seconds)
+    metrics = PrometheusControllerMetrics(ctx.metrics.registry, prefix="kube_bind_service_controller")
+    reconcilers: dict[str, Reconciler] = {
+        "exportrequest": ExportRequestReconciler(client, settings),
+        "servicenamespace": ServiceNamespaceReconciler(client, settings),
+        "clusterbinding": ClusterBindingReconciler(client, settings, ctx.minter, ctx.clock, ctx.metrics),
+    }
+    controllers = []
+    for name, reconciler in reconcilers.items():
+        controller = Controller(name, _adapt(reconciler.reconcile), metrics=metrics)
+        reconciler.setup(factory, controller)
+        controllers.append(controller)
     async with asyncio.TaskGroup() as group:
+        group.create_task(factory.run(), name="service-informers")
         for controller in controllers:
             group.create_task(controller.run(), name=f"controller-{controller.name}")
+
+
+async def run(ctx: ServiceContext, stop: asyncio.Event) -> None:
+    """Run until ``stop`` is set: housekeeping always, controllers while leading."""
+    settings = ctx.settings
+    async with asyncio.TaskGroup() as group:
         group.create_task(_housekeeping(ctx, stop), name="session-housekeeping")
+        if settings.leader_elect:
+            config = LeaderElectionConfig(
+                lease_namespace=settings.leader_election_namespace,
+                lease_name=settings.leader_election_lease,
+                identity=default_identity(),
+            )
+            leading = group.create_task(_lead_forever(ctx, config, stop), name="service-leader-election")
+        else:
+            leading = group.create_task(_controllers(ctx), name="service-controllers")
         await stop.wait()
-        for controller in controllers:
-            controller.shut_down()
-        raise asyncio.CancelledError
+        leading.cancel()
+
+
+async def _lead_forever(ctx: ServiceContext, config: LeaderElectionConfig, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        elector = LeaderElector(ctx.provider, config, on_started_leading=lambda: _controllers(ctx))
+        try:
+            await elector.run()
+        except Exception as exc:
+            log.warning("leader election failed error=%s", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
 
 
 async def _housekeeping(ctx: ServiceContext, stop: asyncio.Event) -> None:

@@ -15,14 +15,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from app.controllers.base import Controller, Source
 from app.controllers.exportrequest import ensure_namespace_grant
 from app.credentials import naming as cred_naming
 from app.credentials import refs
 from app.handshake.settings import ServiceSettings
 from kubebind.apis import constants, naming
+from kubebind.cache import SharedInformerFactory
 from kubebind.kube import ApiClient, errors
 from kubebind.kube.resources import Object, ObjectKey
+from kubebind.runtime import Controller
 
 __all__ = ["ServiceNamespaceReconciler"]
 
@@ -33,17 +34,17 @@ class ServiceNamespaceReconciler:
     def __init__(self, client: ApiClient, settings: ServiceSettings) -> None:
         self.client = client
         self.settings = settings
-        self.controller = Controller(
-            "servicenamespace",
-            client,
-            [Source(refs.SERVICE_NAMESPACES), Source(refs.EXPORTS, mapper=self._same_namespace)],
-            self.reconcile,
-            resync=settings.resync_seconds,
-        )
 
-    def _same_namespace(self, export: Object) -> list[ObjectKey]:
-        ns = (export.get("metadata") or {}).get("namespace") or ""
-        return [k for k in self.controller._known if k.namespace == ns]
+    def setup(self, factory: SharedInformerFactory, controller: Controller) -> None:
+        """Reconcile on APIServiceNamespace events, and all of a namespace's on export events."""
+        namespaces = factory.informer_for(refs.SERVICE_NAMESPACES)
+        controller.watch(namespaces)
+
+        def same_namespace(export: Object) -> list[ObjectKey]:
+            ns = (export.get("metadata") or {}).get("namespace") or ""
+            return [k for k in namespaces.store.list_keys() if k.namespace == ns]
+
+        controller.watch(factory.informer_for(refs.EXPORTS), key_func=same_namespace)
 
     async def reconcile(self, key: ObjectKey) -> float | None:
         target = naming.provider_namespace_name(key.namespace, key.name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import orjson
@@ -124,12 +125,19 @@ async def perform_bind(
         }
     )
     pretty = req.spec.cluster_identity.pretty_name or name
+    started = time.perf_counter()
     try:
         result = await ctx.minter.bind(
             identity=key, author=caller.session.subject, cluster_pretty_name=pretty
         )
     except IdentityConflict as exc:
+        ctx.metrics.binds.labels("conflict").inc()
         raise ApiProblem(409, ErrorCode.BAD_REQUEST, str(exc)) from exc
+    except Exception:
+        ctx.metrics.binds.labels("error").inc()
+        raise
+    ctx.metrics.binds.labels("ok").inc()
+    ctx.metrics.bind_latency.observe(time.perf_counter() - started)
     request_obj = APIServiceExportRequestResponse(metadata=NameObjectMeta(name=name), spec=spec)
     binding_name: str | None = None
     if ui_only:
@@ -251,5 +259,6 @@ async def unbind(request: Request, ctx: ContextDep, caller: CallerDep) -> JSONRe
             403, ErrorCode.AUTHORIZATION_FAILED, "only the user who bound this consumer may unbind it"
         )
     await ctx.minter.unbind(ns)
+    ctx.metrics.unbinds.inc()
     log.info("unbind namespace=%s subject=%s", ns, caller.session.subject)
     return JSONResponse({"unbound": True, "namespace": ns}, headers=NO_CACHE)

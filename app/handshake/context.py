@@ -25,6 +25,7 @@ from app.auth.tokens import TokenError, TokenIssuer
 from app.credentials import refs
 from app.credentials.mint import Minter
 from app.handshake.errors import ApiProblem
+from app.handshake.metrics import ServiceMetrics
 from app.handshake.settings import ServiceSettings
 from kubebind.apis import constants
 from kubebind.apis.v1alpha2 import ErrorCode
@@ -47,6 +48,7 @@ class ServiceContext:
     provider: ApiClient
     minter: Minter
     clock: Callable[[], datetime]
+    metrics: ServiceMetrics
     external_oidc: OIDCClient | None = None
     owns_engine: bool = True
     _embedded_oidc: dict[str, OIDCClient] = field(default_factory=dict)

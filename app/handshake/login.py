@@ -158,11 +158,13 @@ async def _callback(request: Request, ctx: ServiceContext) -> Response:
         )
     except OIDCError as exc:
         log.warning("login rejected reason=%s", exc)
+        ctx.metrics.logins.labels(row.client_type, "rejected").inc()
         if row.client_type == "cli":
             return _cli_error(row, "access_denied", str(exc))
         raise ApiProblem(401, ErrorCode.AUTHENTICATION_FAILED, str(exc)) from exc
     if not _allowed(ctx, claims.subject, claims.email, claims.groups):
         message = f"user {claims.subject!r} is not in the allowed users or groups"
+        ctx.metrics.logins.labels(row.client_type, "not_allowed").inc()
         if row.client_type == "cli":
             return _cli_error(row, "access_denied", message)
         raise ApiProblem(403, ErrorCode.AUTHORIZATION_FAILED, message)
@@ -177,6 +179,7 @@ async def _callback(request: Request, ctx: ServiceContext) -> Response:
         lifetime=lifetime,
     )
     token, expires_in = await ctx.tokens.issue(session)
+    ctx.metrics.logins.labels(row.client_type, "ok").inc()
     log.info("login subject=%s client_type=%s session=%s", claims.subject, row.client_type, session.id[:6])
     if row.client_type == "cli":
         out = [("access_token", token), ("token_type", "Bearer"), ("expires_in", str(expires_in))]

@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth import devissuer
@@ -31,6 +32,7 @@ from app.credentials.mint import Minter
 from app.handshake import bind, catalog, exports, login, status
 from app.handshake.context import ServiceContext, get_context
 from app.handshake.errors import install_handlers
+from app.handshake.metrics import ServiceMetrics
 from app.handshake.settings import ServiceSettings
 from app.web import pages
 from kubebind.kube import ApiClient, load_kubeconfig
@@ -62,6 +64,7 @@ async def build_context(
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     engine: AsyncEngine | None = None,
+    registry: CollectorRegistry | None = None,
 ) -> ServiceContext:
     """Clients and stores from ``settings``. Without ``engine`` a private one is created and the
     auth tables are created if missing (standalone use); a shared engine is expected to be
@@ -109,6 +112,7 @@ async def build_context(
         provider=provider,
         minter=minter,
         clock=clock,
+        metrics=ServiceMetrics(registry or CollectorRegistry()),
         external_oidc=external,
         owns_engine=owns_engine,
     )
@@ -179,5 +183,9 @@ async def create_service_app(settings: ServiceSettings, **kw: object) -> FastAPI
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> PlainTextResponse:
         return PlainTextResponse("ok")
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -82,6 +82,10 @@ class ServiceSettings(BaseSettings):
 
     # --- controllers ------------------------------------------------------------------------------
     run_controllers: bool = True
+    #: Only the holder of this Lease runs the controllers (off: every replica does, still safe).
+    leader_elect: bool = True
+    leader_election_namespace: str = "kube-system"
+    leader_election_lease: str = "kube-bind-backend-controllers"
     heartbeat_check_seconds: float = Field(default=30.0, gt=0)
     schema_sync_seconds: float = Field(default=300.0, ge=1)
     resync_seconds: float = Field(default=300.0, ge=1)

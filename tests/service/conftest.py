@@ -227,6 +227,8 @@ async def start_backend(
             "public_url": url,
             "namespace_prefix": f"kb-{uuid.uuid4().hex[:4]}-",
             "heartbeat_check_seconds": 1.0,
+            # its own Lease: other backends of the session (aggregated tests) must not lead for it
+            "leader_election_lease": f"kb-test-{uuid.uuid4().hex[:8]}",
         }
         values.update(overrides)
         settings = ServiceSettings(**values)

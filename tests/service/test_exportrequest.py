@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,9 +11,10 @@ import pytest
 from app.controllers.exportrequest import REASON_DUPLICATE_RESOURCE, ValidationFailure, validate
 from app.credentials import refs
 from kubebind.apis import constants
+from kubebind.apis.v1alpha2 import format_time
 from kubebind.kube import ApiClient, errors
 from tests.service.conftest import Backend, _ensure_crd, _wildwest_crd, cli_login
-from tests.service.helpers import bind, eventually
+from tests.service.helpers import bind, eventually, service_namespace
 
 pytestmark = pytest.mark.cluster
 
@@ -167,3 +169,64 @@ def test_duplicate_resources_are_refused_even_without_list_map_admission() -> No
         validate({"resources": [_res("cowboys"), _res("cowboys")]}, index)
     assert exc.value.reason == REASON_DUPLICATE_RESOURCE
     assert validate({"resources": [_res("cowboys")]}, index) == [crd]
+
+
+async def test_service_namespace_lifecycle_and_status(backend: Backend, admin: ApiClient) -> None:
+    token = (await cli_login(backend.url))["access_token"]
+    bound = await bind(backend, token)
+    target = await service_namespace(bound.client, bound.namespace, "shop")
+    ns = await admin.get(refs.NAMESPACES, target)
+    assert (
+        ns["metadata"]["annotations"][constants.ANNOTATION_API_SERVICE_NAMESPACE] == f"{bound.namespace}/shop"
+    )
+    binding = await admin.get(refs.ROLE_BINDINGS, "kube-binder-exports", namespace=target)
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "kube-binder", "namespace": bound.namespace}
+    ]
+    # consumer-status: connected once the konnector heartbeats
+    await bound.client.patch(
+        refs.CLUSTER_BINDINGS,
+        "cluster",
+        {"status": {"lastHeartbeatTime": format_time(datetime.now(UTC)), "heartbeatInterval": "5m0s"}},
+        namespace=bound.namespace,
+        subresource="status",
+    )
+    async with backend.client(token) as http:
+        status = (await http.get("/api/consumer-status", params={"consumer_id": bound.identity})).json()
+    assert status == {"connected": True, "namespace": bound.namespace, "exports": []}
+    # deleting the APIServiceNamespace removes the provider namespace
+    await bound.client.delete(refs.SERVICE_NAMESPACES, "shop", namespace=bound.namespace)
+
+    async def gone() -> bool:
+        try:
+            obj = await admin.get(refs.NAMESPACES, target)
+        except errors.NotFoundError:
+            return True
+        return bool(obj["metadata"].get("deletionTimestamp"))
+
+    await eventually(gone, what="provider namespace deleted")
+    await bound.client.aclose()
+
+
+async def test_ui_only_bind_creates_the_request_and_waits(backend: Backend, admin: ApiClient) -> None:
+    """identity ``ui-identity``: the backend binds ``iss/sub`` and creates the request itself."""
+    token = (await cli_login(backend.url))["access_token"]
+    async with backend.client(token) as http:
+        body = {
+            "metadata": {"name": "cowboys"},
+            "spec": {
+                "templateRef": {"name": "cowboys"},
+                "clusterIdentity": {"identity": "ui-identity"},
+                "author": "web-ui",
+            },
+        }
+        r = await http.post("/api/bind", json=body)
+    assert r.status_code == 200, r.text
+    response = r.json()
+    ns = response["providerNamespace"]
+    name = response["bindingName"]
+    assert name.startswith("cowboys")
+    req = await admin.get(refs.EXPORT_REQUESTS, name, namespace=ns)
+    assert req["status"]["phase"] == "Succeeded"
+    cb = await admin.get(refs.CLUSTER_BINDINGS, "cluster", namespace=ns)
+    assert cb["metadata"]["annotations"][constants.ANNOTATION_IDENTITY] == f"{backend.url}/oidc/kube-bind"

@@ -85,6 +85,10 @@ async def test_binding_response_shape(backend: Backend) -> None:
     # rebinding the same identity reuses its namespace
     again = await bind(backend, token, identity=bound.identity)
     assert again.namespace == bound.namespace
+    async with backend.client() as http:
+        metrics = (await http.get("/metrics")).text
+    assert 'kube_bind_binds_total{outcome="ok"} 2.0' in metrics
+    assert 'kube_bind_logins_total{client_type="cli",outcome="ok"} 1.0' in metrics
     await bound.client.aclose()
     await again.client.aclose()
 
