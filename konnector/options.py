@@ -59,9 +59,10 @@ class Options:
             raise ValueError("--resync-period must be >= 0")
         if self.qps <= 0 or self.burst <= 0 or self.provider_qps <= 0 or self.provider_burst <= 0:
             raise ValueError("--qps/--burst must be positive")
-        if not (0 < self.retry_period < self.renew_deadline < self.lease_duration):
+        if not (0 < self.retry_period * 1.2 < self.renew_deadline < self.lease_duration):
             raise ValueError(
-                "need 0 < --leader-elect-retry-period < --leader-elect-renew-deadline < lease duration"
+                "need 0 < 1.2 x --leader-elect-retry-period < --leader-elect-renew-deadline"
+                " < --leader-elect-lease-duration"
             )
         _host, sep, port = self.server_address.rpartition(":")
         if not sep or not port.isdigit():

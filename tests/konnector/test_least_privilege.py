@@ -43,11 +43,12 @@ async def konnector_kubeconfig(
         for m in manifests:
             meta = m["metadata"]
             assert isinstance(meta, dict)
-            m["metadata"] = {**meta, "name": f"{meta['name']}-{consumer_namespace}"}
+            new_name = f"{meta['name']}-{consumer_namespace}"
+            m["metadata"] = {**meta, "name": new_name}
             if m["kind"] in ("ClusterRoleBinding", "RoleBinding"):
                 role_ref = m["roleRef"]
                 assert isinstance(role_ref, dict)
-                m["roleRef"] = {**role_ref, "name": m["metadata"]["name"]}
+                m["roleRef"] = {**role_ref, "name": new_name}
             await admin_consumer.create(_REFS[str(m["kind"])], m, namespace=meta.get("namespace"))
             applied.append(m)
 
