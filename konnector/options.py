@@ -215,6 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="workers per synced resource and direction (env KUBE_BIND_SYNC_WORKERS)",
     )
     add(
+        "--http2",
+        action="store_true",
+        default=_env("HTTP2", "") == "true",
+        help="use HTTP/2 to the API servers (env KUBE_BIND_HTTP2=true); off by default, see README",
+    )
+    add(
         "--no-install-crds",
         action="store_true",
         default=_env("NO_INSTALL_CRDS", "") == "true",
@@ -255,6 +261,7 @@ def parse(argv: list[str] | None = None) -> Options:
         provider_burst=args.provider_burst,
         sync_workers=args.sync_workers,
         install_crds=not args.no_install_crds,
+        http2=args.http2,
         log_level=args.log_level,
         log_format=args.log_format,
     )
