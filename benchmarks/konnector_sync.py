@@ -7,7 +7,8 @@ Usage (from the repository root, with the venv):
 For each size N it starts from an empty binding on a fresh local provider/consumer pair:
 
 1. **Cold sync**: N Cowboys are created in the consumer while the konnector is stopped, then the
-   konnector process starts; measured: time until all N provider copies exist. Floor: the same N
+   konnector process starts; measured: time until all N provider copies exist and all N consumer
+   objects carry the syncer finalizer (the konnector's work is done). Floor: the same N
    creates done directly against the provider apiserver (same client, same concurrency).
 2. **Spec-sync latency** at a steady ``--rate`` objects/s on top of the N objects: time from the
    consumer create call to the provider copy's ADDED watch event. Floor: creates made directly on
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from konnector import kinds
+from kubebind.apis import constants
 from kubebind.kube import errors
 from kubebind.kube.client import ApiClient
 from kubebind.kube.resources import CUSTOM_RESOURCE_DEFINITIONS, NAMESPACES, SECRETS
@@ -217,7 +219,9 @@ async def run_size(
         started = time.monotonic()
         proc = konnector_process(pair.consumer.kubeconfig, cns, workdir, extra)
         await _wait_count(admin_p, pns, n + 1, 900)
+        await _wait_finalized(admin_c, cns, n + 1, 900)
         out["cold_sync_s"] = time.monotonic() - started
+        await asyncio.sleep(3)  # quiesce: latency phases start from an idle konnector
 
         # 2. spec latency at a steady rate
         sample_names = [f"s-{i:05d}" for i in range(sample)]
@@ -310,6 +314,18 @@ async def _wait_count(client: ApiClient, namespace: str, n: int, within: float) 
             pass
         await asyncio.sleep(0.25)
     raise SystemExit(f"only partial sync in {namespace} after {within}s (wanted {n})")
+
+
+async def _wait_finalized(client: ApiClient, namespace: str, n: int, within: float) -> None:
+    """Cold sync is complete when every consumer object also carries the syncer finalizer."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        items, _ = await client.list_all(COWBOYS, namespace=namespace, page_size=5000)
+        done = sum(1 for o in items if constants.FINALIZER_SYNCER in (o["metadata"].get("finalizers") or []))
+        if done >= n:
+            return
+        await asyncio.sleep(0.25)
+    raise SystemExit(f"consumer objects in {namespace} not all finalized after {within}s")
 
 
 def report(results: list[dict[str, Any]], rate: float, sample: int, extra: list[str]) -> None:

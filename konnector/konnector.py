@@ -11,7 +11,6 @@ swaps the credentials of the running connection instead of restarting it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from importlib import metadata
 
@@ -23,7 +22,6 @@ from konnector.controllers import bundle as bundle_controller
 from konnector.engine.controller import Controller
 from konnector.engine.httpserver import HealthServer
 from konnector.engine.informer import Informer
-from konnector.engine.leaderelection import LeaderElector
 from konnector.events import EventRecorder
 from konnector.metrics import Metrics
 from konnector.options import Options
@@ -39,6 +37,7 @@ from kubebind.kube.resources import (
     ObjectKey,
     ResourceRef,
 )
+from kubebind.runtime.leaderelection import LeaderElectionConfig, LeaderElector
 
 __all__ = ["Konnector", "consumer_config"]
 
@@ -117,12 +116,16 @@ class Konnector:
         self._regroup_lock = asyncio.Lock()
         self.elector = LeaderElector(
             self.consumer,
-            name=options.lease_name,
-            namespace=options.lease_namespace,
-            identity=options.identity,
-            lease_duration=options.lease_duration,
-            renew_deadline=options.renew_deadline,
-            retry_period=options.retry_period,
+            LeaderElectionConfig(
+                lease_namespace=options.lease_namespace,
+                lease_name=options.lease_name,
+                identity=options.identity,
+                lease_duration=options.lease_duration,
+                renew_deadline=options.renew_deadline,
+                retry_period=options.retry_period,
+            ),
+            on_started_leading=self._lead,
+            on_new_leader=lambda who: log.info("leader observed lease=%s leader=%s", options.lease_name, who),
         )
         self.leading = False
         self.started = asyncio.Event()
@@ -130,9 +133,16 @@ class Konnector:
             options.server_host,
             options.server_port,
             registry=self.registry,
-            health_checks={"ping": lambda: True, "leader-election": self.elector.healthy},
+            health_checks={"ping": lambda: True, "informers": self._informers_running},
             ready_checks={"informers": self._informers_synced},
         )
+
+    def _informers_running(self) -> bool:
+        """Unhealthy only when a consumer informer has failed and never synced (stuck)."""
+        return all(i.has_synced() or i.last_error is None for i in self._consumer_informers())
+
+    def _consumer_informers(self) -> tuple[Informer, ...]:
+        return (self.bindings, self.bundles, self.secrets, self.namespaces, self.crds)
 
     def _informers_synced(self) -> bool:
         return all(
@@ -286,11 +296,8 @@ class Konnector:
             self.started.set()
             log.info("konnector started identity=%s version=%s", self.options.identity, self.options.version)
             if self.options.leader_elect:
-                try:
-                    await self.elector.run(self._lead)
-                finally:
-                    with contextlib.suppress(Exception):
-                        await asyncio.shield(self.elector.release())
+                while True:  # run() returns when leadership is lost: stand for election again
+                    await self.elector.run()
             else:
                 await self._lead()
         finally:

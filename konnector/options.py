@@ -59,9 +59,10 @@ class Options:
             raise ValueError("--resync-period must be >= 0")
         if self.qps <= 0 or self.burst <= 0 or self.provider_qps <= 0 or self.provider_burst <= 0:
             raise ValueError("--qps/--burst must be positive")
-        if not (0 < self.retry_period < self.renew_deadline < self.lease_duration):
+        if not (0 < self.retry_period * 1.2 < self.renew_deadline < self.lease_duration):
             raise ValueError(
-                "need 0 < --leader-elect-retry-period < --leader-elect-renew-deadline < lease duration"
+                "need 0 < 1.2 x --leader-elect-retry-period < --leader-elect-renew-deadline"
+                " < --leader-elect-lease-duration"
             )
         _host, sep, port = self.server_address.rpartition(":")
         if not sep or not port.isdigit():
@@ -214,6 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="workers per synced resource and direction (env KUBE_BIND_SYNC_WORKERS)",
     )
     add(
+        "--http2",
+        action="store_true",
+        default=_env("HTTP2", "") == "true",
+        help="use HTTP/2 to the API servers (env KUBE_BIND_HTTP2=true); off by default, see README",
+    )
+    add(
         "--no-install-crds",
         action="store_true",
         default=_env("NO_INSTALL_CRDS", "") == "true",
@@ -254,6 +261,7 @@ def parse(argv: list[str] | None = None) -> Options:
         provider_burst=args.provider_burst,
         sync_workers=args.sync_workers,
         install_crds=not args.no_install_crds,
+        http2=args.http2,
         log_level=args.log_level,
         log_format=args.log_format,
     )

@@ -42,6 +42,24 @@ class SyncContext:
     observe: Callable[[str, float], None] = lambda direction, seconds: None
     #: When a consumer change was first seen, per key (for latency metrics).
     seen: dict[tuple[str, ObjectKey], float] = field(default_factory=dict)
+    #: Provider copies we just created, until the provider informer shows them (avoids a second
+    #: create + get when the consumer event of our own finalizer write arrives first).
+    recent: dict[ObjectKey, tuple[float, Object]] = field(default_factory=dict)
+
+    def remember_created(self, pkey: ObjectKey, obj: Object) -> None:
+        self.recent[pkey] = (time.monotonic(), obj)
+
+    def recently_created(self, pkey: ObjectKey, ttl: float = 10.0) -> Object | None:
+        entry = self.recent.get(pkey)
+        if entry is None:
+            return None
+        if time.monotonic() - entry[0] > ttl:
+            self.recent.pop(pkey, None)
+            return None
+        return entry[1]
+
+    def forget_created(self, pkey: ObjectKey) -> None:
+        self.recent.pop(pkey, None)
 
     def mark_seen(self, direction: str, key: ObjectKey) -> None:
         self.seen.setdefault((direction, key), time.monotonic())

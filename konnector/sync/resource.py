@@ -148,6 +148,7 @@ class ResourceSyncer:
             self.status_controller.enqueue(key)
 
     def _on_provider(self, event: str, obj: Object) -> None:
+        self.ctx.forget_created(object_key(obj))
         key = self.strategy.to_consumer(obj)
         if key is None:
             return

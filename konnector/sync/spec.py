@@ -7,11 +7,11 @@ Order of a reconcile, level-triggered from both caches:
 2. Consumer object gone → delete the provider copy **only if we created it** (``cluster-namespace``
    and ``consumer-uid`` annotations match); the finalizer normally prevents this case.
 3. Consumer object deleting → delete the provider copy (UID precondition), release the finalizer.
-4. Add finalizer ``kubebind.io/syncer`` *before* creating the provider copy, so a crash between the
-   two never leaks a provider object, and a restart finds the object again by name (creates are
-   idempotent by name: exactly one provider copy per consumer object).
-5. Create the copy (trace annotations, isolation mutation). A provider object with that name that
-   is not ours is never touched: the reconcile fails with a clear error instead.
+4. Create the copy (trace annotations, isolation mutation); creates are idempotent by name, so a
+   restart finds the copy again: exactly one provider copy per consumer object. A provider object
+   with that name that is not ours is never touched: the reconcile fails with a clear error.
+5. In one consumer write add finalizer ``kubebind.io/syncer`` and the provider trace annotations
+   (see :func:`_ensure_consumer_meta` for why after the create is safe).
 6. Afterwards server-side apply ``.spec``, labels and annotations with field manager
    ``kube-bind.io`` (force), so provider-side controllers keep their own fields; a field the
    consumer removed is removed with a follow-up update if apply could not drop it.
@@ -114,6 +114,38 @@ async def _release(ctx: SyncContext, obj: Object) -> None:
             raise
 
 
+async def _ensure_consumer_meta(ctx: SyncContext, obj: Object, pobj: Object) -> Object:
+    """One consumer write: our finalizer plus where the provider copy lives.
+
+    The finalizer is added right after the provider copy exists (one write instead of two). A
+    crash in between leaves a provider copy without a consumer finalizer; that is safe because
+    copies are recognised by their ownership annotations: if the consumer object disappears,
+    the orphaned copy is deleted by the next reconcile (also after a restart, from the lists).
+    """
+    meta = _meta(obj)
+    pmeta = _meta(pobj)
+    finalizers = list(meta.get("finalizers") or [])
+    annotations = meta.get("annotations") or {}
+    want = {
+        constants.ANNOTATION_PROVIDER_NAMESPACE: str(
+            pmeta.get("namespace") or ctx.strategy.cluster_namespace
+        ),
+        constants.ANNOTATION_PROVIDER_UID: str(pmeta.get("uid") or ""),
+    }
+    patch: dict[str, Any] = {}
+    if constants.FINALIZER_SYNCER not in finalizers:
+        patch["finalizers"] = [*finalizers, constants.FINALIZER_SYNCER]
+    if any(annotations.get(k) != v for k, v in want.items()):
+        patch["annotations"] = want
+    if not patch:
+        return obj
+    patch["resourceVersion"] = meta.get("resourceVersion")
+    result: Object = await ctx.consumer.patch(
+        ctx.consumer_ref, str(meta["name"]), {"metadata": patch}, namespace=meta.get("namespace") or None
+    )
+    return result
+
+
 def _consumer_uid(pobj: Object) -> str:
     return str((_meta(pobj).get("annotations") or {}).get(constants.ANNOTATION_CONSUMER_UID) or "")
 
@@ -173,21 +205,9 @@ async def reconcile_spec(ctx: SyncContext, key: ObjectKey) -> None:
         ctx.observe_done(SPEC, key)
         return
 
-    meta = _meta(obj)
-    if constants.FINALIZER_SYNCER not in (meta.get("finalizers") or []):
-        obj = await ctx.consumer.patch(
-            ctx.consumer_ref,
-            key.name,
-            {
-                "metadata": {
-                    "finalizers": [*(meta.get("finalizers") or []), constants.FINALIZER_SYNCER],
-                    "resourceVersion": meta.get("resourceVersion"),
-                }
-            },
-            namespace=key.namespace or None,
-        )
-
     desired = desired_provider_object(ctx, obj, pkey)
+    if pobj is None:
+        pobj = ctx.recently_created(pkey)
     if pobj is None:
         try:
             pobj = await ctx.provider.create(
@@ -196,6 +216,8 @@ async def reconcile_spec(ctx: SyncContext, key: ObjectKey) -> None:
                 namespace=pkey.namespace or None,
                 field_manager=constants.FIELD_MANAGER,
             )
+            ctx.remember_created(pkey, pobj)
+            await _ensure_consumer_meta(ctx, obj, pobj)
             ctx.observe_done(SPEC, key)
             return
         except errors.ApiError as exc:
@@ -216,6 +238,7 @@ async def reconcile_spec(ctx: SyncContext, key: ObjectKey) -> None:
         raise Requeue(0.2, "stale provider copy deleted")
     if deleting(pobj):
         raise Requeue(1.0, "provider copy is being deleted; will recreate")
+    obj = await _ensure_consumer_meta(ctx, obj, pobj)
 
     if _needs_apply(desired, pobj):
         desired["metadata"]["resourceVersion"] = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -115,13 +116,8 @@ class KonnectorRunner:
         entry = self.running.pop(id(k), None)
         if entry is None:
             return
-        if not release_lease:
-            k.options.leader_elect = True
-
-            async def keep() -> None:  # as if the process died: nobody releases the Lease
-                return None
-
-            k.elector.release = keep  # type: ignore[method-assign]
+        if not release_lease:  # as if the process died: nobody releases the Lease
+            k.elector.config = dataclasses.replace(k.elector.config, release_on_cancel=False)
         task = entry[1]
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):

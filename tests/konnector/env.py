@@ -48,8 +48,12 @@ class Endpoint(Protocol):
 
 
 __all__ = [
+    "CLUSTER_ROLES",
+    "CLUSTER_ROLE_BINDINGS",
     "COWBOYS",
     "CUSTOM_RESOURCE_DEFINITIONS",
+    "ROLES",
+    "ROLE_BINDINGS",
     "Endpoint",
     "ProviderEnv",
     "base64",

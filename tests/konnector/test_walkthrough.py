@@ -82,7 +82,12 @@ async def test_cowboys_walkthrough(
     copy = await wait_for(
         lambda: get_or_none(admin_provider, COWBOYS, "billy-the-kid", provider_ns), what="provider copy"
     )
-    src = await admin_consumer.get(COWBOYS, "billy-the-kid", namespace=consumer_namespace)
+
+    async def finalized() -> object:
+        o = await admin_consumer.get(COWBOYS, "billy-the-kid", namespace=consumer_namespace)
+        return constants.FINALIZER_SYNCER in (o["metadata"].get("finalizers") or []) and o
+
+    src = await wait_for(finalized, what="syncer finalizer on the consumer object")
     ann = copy["metadata"]["annotations"]
     assert ann[constants.ANNOTATION_CLUSTER_NAMESPACE] == penv.cluster_namespace
     assert ann[constants.ANNOTATION_CONSUMER_NAMESPACE] == consumer_namespace
