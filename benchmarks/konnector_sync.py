@@ -1,0 +1,390 @@
+"""Konnector sync benchmark: latency, cold-sync time, RSS and CPU, each beside a floor.
+
+Usage (from the repository root, with the venv):
+
+    .venv/bin/python -m benchmarks.konnector_sync --sizes 1000 10000 --rate 100 --sample 300
+
+For each size N it starts from an empty binding on a fresh local provider/consumer pair:
+
+1. **Cold sync**: N Cowboys are created in the consumer while the konnector is stopped, then the
+   konnector process starts; measured: time until all N provider copies exist and all N consumer
+   objects carry the syncer finalizer (the konnector's work is done). Floor: the same N
+   creates done directly against the provider apiserver (same client, same concurrency).
+2. **Spec-sync latency** at a steady ``--rate`` objects/s on top of the N objects: time from the
+   consumer create call to the provider copy's ADDED watch event. Floor: creates made directly on
+   the provider at the same rate, timed from the call to their own watch event.
+3. **Status-sync latency** at the same rate: provider status write → consumer watch event showing
+   the status. Floor: provider status write → provider watch event.
+4. Konnector **RSS** (VmRSS) and **CPU seconds** (utime+stime) of the process at the end.
+
+Provider-side state is minted with least-privilege credentials exactly as the konnector tests do
+(``tests/konnector/env.py``). Figures are printed, not asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from konnector import kinds
+from kubebind.apis import constants
+from kubebind.kube import errors
+from kubebind.kube.client import ApiClient
+from kubebind.kube.resources import CUSTOM_RESOURCE_DEFINITIONS, NAMESPACES, SECRETS
+from kubebind.localcluster.cluster import ClusterPair
+from kubebind.localcluster.ports import free_port
+from kubebind.localcluster.process import ManagedProcess
+from tests.konnector import env as envmod
+
+COWBOYS = envmod.COWBOYS
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    idx = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[idx]
+
+
+def proc_stats(pid: int) -> tuple[float, float]:
+    """(RSS MiB, CPU seconds) of a process from /proc."""
+    rss_kib = 0
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                rss_kib = int(line.split()[1])
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks
+    return rss_kib / 1024, cpu
+
+
+async def create_many(client: ApiClient, namespace: str, names: list[str], concurrency: int = 32) -> float:
+    sem = asyncio.Semaphore(concurrency)
+    started = time.monotonic()
+
+    async def one(n: str) -> None:
+        async with sem:
+            await client.create(
+                COWBOYS, {"metadata": {"name": n}, "spec": {"intent": "ride"}}, namespace=namespace
+            )
+
+    await asyncio.gather(*(one(n) for n in names))
+    return time.monotonic() - started
+
+
+class Watcher:
+    """Records the first time each object name is seen matching a predicate on a watch."""
+
+    def __init__(self, client: ApiClient, namespace: str, predicate: Any) -> None:
+        self.client = client
+        self.namespace = namespace
+        self.predicate = predicate
+        self.seen: dict[str, float] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        listing = await self.client.list(COWBOYS, namespace=self.namespace, limit=1)
+        rv = listing["metadata"]["resourceVersion"]
+        self.task = asyncio.create_task(self._run(rv))
+
+    async def _run(self, rv: str) -> None:
+        while True:
+            try:
+                async with self.client.watch(COWBOYS, namespace=self.namespace, resource_version=rv) as w:
+                    async for etype, obj in w:
+                        rv = obj.get("metadata", {}).get("resourceVersion") or rv
+                        if etype in ("ADDED", "MODIFIED") and self.predicate(obj):
+                            self.seen.setdefault(obj["metadata"]["name"], time.monotonic())
+            except errors.GoneError:
+                listing = await self.client.list(COWBOYS, namespace=self.namespace, limit=1)
+                rv = listing["metadata"]["resourceVersion"]
+
+    async def wait(self, names: list[str], within: float) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if all(n in self.seen for n in names):
+                return
+            await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        if self.task:
+            self.task.cancel()
+            try:
+                await self.task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+
+async def paced(names: list[str], rate: float, action: Any) -> dict[str, float]:
+    """Run ``action(name)`` at ``rate``/s; return the start time of each call."""
+    starts: dict[str, float] = {}
+    interval = 1.0 / rate
+    t0 = time.monotonic()
+    tasks = []
+    for i, n in enumerate(names):
+        delay = t0 + i * interval - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        starts[n] = time.monotonic()
+        tasks.append(asyncio.create_task(action(n)))
+    await asyncio.gather(*tasks)
+    return starts
+
+
+def latencies(starts: dict[str, float], seen: dict[str, float]) -> list[float]:
+    return [seen[n] - s for n, s in starts.items() if n in seen]
+
+
+def konnector_process(
+    consumer_kubeconfig: Path, lease_ns: str, workdir: Path, extra: list[str]
+) -> ManagedProcess:
+    return ManagedProcess(
+        "konnector-bench",
+        [
+            sys.executable,
+            "-m",
+            "konnector.main",
+            f"--kubeconfig={consumer_kubeconfig}",
+            f"--lease-namespace={lease_ns}",
+            f"--server-address=127.0.0.1:{free_port()}",
+            "--heartbeat-interval=30s",
+            "--log-level=WARNING",
+            *extra,
+        ],
+        workdir / f"konnector-{uuid.uuid4().hex[:6]}.log",
+    ).start()
+
+
+async def run_size(
+    pair: ClusterPair, n: int, rate: float, sample: int, workdir: Path, extra: list[str]
+) -> dict[str, Any]:
+    admin_p = ApiClient.from_kubeconfig(str(pair.provider.kubeconfig), qps=2000, burst=4000, http2=False)
+    admin_c = ApiClient.from_kubeconfig(str(pair.consumer.kubeconfig), qps=2000, burst=4000, http2=False)
+    out: dict[str, Any] = {"n": n}
+    try:
+        await envmod.ensure_provider_kinds(admin_p)
+        await envmod.ensure_crd(admin_p, envmod.cowboy_crd())
+        penv = envmod.ProviderEnv(admin_p, pair.provider, envmod.unique("kube-bind"), workdir)
+        await penv.setup()
+        name = envmod.unique("cowboys")
+        await penv.export(name, [envmod.cowboy_crd()])
+        cns = f"bench-{uuid.uuid4().hex[:6]}"
+        await admin_c.create(NAMESPACES, {"metadata": {"name": cns}})
+        await admin_c.create(
+            SECRETS,
+            {
+                "metadata": {"name": "kubeconfig"},
+                "data": {"kubeconfig": base64.b64encode(penv.kubeconfig).decode()},
+            },
+            namespace=cns,
+        )
+        # Install the CRD and the namespace mapping with a first konnector run, then stop it.
+        proc = konnector_process(pair.consumer.kubeconfig, cns, workdir, extra)
+        await _wait_crd(admin_c, "apiservicebindings.kube-bind.io")
+        await admin_c.create(
+            kinds.API_SERVICE_BINDINGS,
+            {
+                "metadata": {"name": name},
+                "spec": {
+                    "kubeconfigSecretRef": {"namespace": cns, "name": "kubeconfig", "key": "kubeconfig"}
+                },
+            },
+        )
+        pns = f"{penv.cluster_namespace}-{cns}"
+        await _wait_crd(admin_c, "cowboys.wildwest.dev")
+        await admin_c.create(
+            COWBOYS, {"metadata": {"name": "warmup"}, "spec": {"intent": "x"}}, namespace=cns
+        )
+        await _wait_count(admin_p, pns, 1, 120)
+        proc.stop()
+        await asyncio.sleep(1)
+
+        # 1. cold sync of N pre-existing objects
+        names = [f"cold-{i:05d}" for i in range(n)]
+        await create_many(admin_c, cns, names)
+        scratch = f"floor-{uuid.uuid4().hex[:6]}"
+        await admin_p.create(NAMESPACES, {"metadata": {"name": scratch}})
+        out["cold_floor_s"] = await create_many(admin_p, scratch, [f"f-{i:05d}" for i in range(n)])
+        started = time.monotonic()
+        proc = konnector_process(pair.consumer.kubeconfig, cns, workdir, extra)
+        await _wait_count(admin_p, pns, n + 1, 900)
+        await _wait_finalized(admin_c, cns, n + 1, 900)
+        out["cold_sync_s"] = time.monotonic() - started
+        await asyncio.sleep(3)  # quiesce: latency phases start from an idle konnector
+
+        # 2. spec latency at a steady rate
+        sample_names = [f"s-{i:05d}" for i in range(sample)]
+        w = Watcher(admin_p, pns, lambda o: True)
+        await w.start()
+
+        async def consumer_create(nm: str) -> None:
+            await admin_c.create(
+                COWBOYS, {"metadata": {"name": nm}, "spec": {"intent": "steady"}}, namespace=cns
+            )
+
+        starts = await paced(sample_names, rate, consumer_create)
+        await w.wait(sample_names, 120)
+        await w.stop()
+        out["spec"] = latencies(starts, w.seen)
+        wf = Watcher(admin_p, scratch, lambda o: True)
+        await wf.start()
+        floor_names = [f"sf-{i:05d}" for i in range(sample)]
+
+        async def provider_create(nm: str) -> None:
+            await admin_p.create(
+                COWBOYS, {"metadata": {"name": nm}, "spec": {"intent": "steady"}}, namespace=scratch
+            )
+
+        fstarts = await paced(floor_names, rate, provider_create)
+        await wf.wait(floor_names, 60)
+        await wf.stop()
+        out["spec_floor"] = latencies(fstarts, wf.seen)
+
+        # 3. status latency at a steady rate
+        ws = Watcher(admin_c, cns, lambda o: (o.get("status") or {}).get("result") == "done")
+        await ws.start()
+
+        async def provider_status(nm: str) -> None:
+            await admin_p.patch(
+                COWBOYS, nm, {"status": {"result": "done"}}, namespace=pns, subresource="status"
+            )
+
+        sstarts = await paced(sample_names, rate, provider_status)
+        await ws.wait(sample_names, 120)
+        await ws.stop()
+        out["status"] = latencies(sstarts, ws.seen)
+        wsf = Watcher(admin_p, scratch, lambda o: (o.get("status") or {}).get("result") == "done")
+        await wsf.start()
+
+        async def floor_status(nm: str) -> None:
+            await admin_p.patch(
+                COWBOYS, nm, {"status": {"result": "done"}}, namespace=scratch, subresource="status"
+            )
+
+        fsstarts = await paced(floor_names, rate, floor_status)
+        await wsf.wait(floor_names, 60)
+        await wsf.stop()
+        out["status_floor"] = latencies(fsstarts, wsf.seen)
+
+        assert proc.pid is not None
+        out["rss_mib"], out["cpu_s"] = proc_stats(proc.pid)
+        proc.stop()
+        # Clean up (no konnector: drop finalizers by deleting the namespaces' objects directly).
+        await admin_p.delete(NAMESPACES, scratch)
+    finally:
+        await admin_p.aclose()
+        await admin_c.aclose()
+    return out
+
+
+async def _wait_crd(client: ApiClient, crd_name: str) -> None:
+    for _ in range(1200):
+        try:
+            crd = await client.get(CUSTOM_RESOURCE_DEFINITIONS, crd_name)
+            if any(
+                c["type"] == "Established" and c["status"] == "True"
+                for c in ((crd or {}).get("status") or {}).get("conditions") or []
+            ):
+                return
+        except errors.ApiError:
+            pass
+        await asyncio.sleep(0.1)
+    raise SystemExit(f"consumer CRD {crd_name} not installed by the konnector")
+
+
+async def _wait_count(client: ApiClient, namespace: str, n: int, within: float) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            items, _ = await client.list_all(COWBOYS, namespace=namespace, page_size=5000)
+            if len(items) >= n:
+                return
+        except errors.ApiError:
+            pass
+        await asyncio.sleep(0.25)
+    raise SystemExit(f"only partial sync in {namespace} after {within}s (wanted {n})")
+
+
+async def _wait_finalized(client: ApiClient, namespace: str, n: int, within: float) -> None:
+    """Cold sync is complete when every consumer object also carries the syncer finalizer."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        items, _ = await client.list_all(COWBOYS, namespace=namespace, page_size=5000)
+        done = sum(1 for o in items if constants.FINALIZER_SYNCER in (o["metadata"].get("finalizers") or []))
+        if done >= n:
+            return
+        await asyncio.sleep(0.25)
+    raise SystemExit(f"consumer objects in {namespace} not all finalized after {within}s")
+
+
+def report(results: list[dict[str, Any]], rate: float, sample: int, extra: list[str]) -> None:
+    print(
+        f"\nkonnector benchmark — steady rate {rate:.0f} obj/s, {sample} samples per latency, "
+        f"flags {' '.join(extra)}"
+    )
+    print(f"{'N':>7} {'metric':<28} {'konnector':>12} {'floor':>12} {'ratio':>7}")
+    for r in results:
+        rows = [
+            ("spec p50 (ms)", pct(r["spec"], 50) * 1000, pct(r["spec_floor"], 50) * 1000),
+            ("spec p99 (ms)", pct(r["spec"], 99) * 1000, pct(r["spec_floor"], 99) * 1000),
+            ("status p50 (ms)", pct(r["status"], 50) * 1000, pct(r["status_floor"], 50) * 1000),
+            ("status p99 (ms)", pct(r["status"], 99) * 1000, pct(r["status_floor"], 99) * 1000),
+            (f"cold sync of {r['n']} (s)", r["cold_sync_s"], r["cold_floor_s"]),
+        ]
+        for label, ours, floor in rows:
+            ratio = ours / floor if floor else float("nan")
+            print(f"{r['n']:>7} {label:<28} {ours:>12.1f} {floor:>12.1f} {ratio:>7.2f}")
+        print(f"{r['n']:>7} {'konnector RSS (MiB)':<28} {r['rss_mib']:>12.1f} {'':>12}")
+        print(f"{r['n']:>7} {'konnector CPU (s)':<28} {r['cpu_s']:>12.1f} {'':>12}")
+        lost = sample - len(r["spec"]), sample - len(r["status"])
+        if any(lost):
+            print(f"{r['n']:>7} WARNING: unsynced samples spec={lost[0]} status={lost[1]}")
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    extra = [
+        f"--qps={args.qps}",
+        f"--burst={args.qps * 2}",
+        f"--provider-qps={args.qps}",
+        f"--provider-burst={args.qps * 2}",
+        f"--sync-workers={args.workers}",
+    ]
+    results = []
+    for n in args.sizes:
+        with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
+            pair = ClusterPair(Path(tmp) / "clusters")
+            pair.start()
+            try:
+                results.append(await run_size(pair, n, args.rate, args.sample, Path(tmp), extra))
+            finally:
+                pair.stop()
+        report(results[-1:], args.rate, args.sample, extra)
+    print("\n=== summary ===")
+    report(results, args.rate, args.sample, extra)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--rate", type=float, default=100.0, help="steady objects/s for latency phases")
+    parser.add_argument("--sample", type=int, default=300, help="objects per latency phase")
+    parser.add_argument("--qps", type=int, default=500, help="konnector --qps/--provider-qps (burst = 2x)")
+    parser.add_argument("--workers", type=int, default=8, help="konnector --sync-workers")
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""konnector controllers."""
