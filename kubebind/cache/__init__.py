@@ -25,6 +25,7 @@ from kubebind.cache.listers import Lister
 from kubebind.cache.listwatch import ListerWatcher, ListWatch
 from kubebind.cache.reflector import Backoff, Reflector, ReflectorSink
 from kubebind.cache.store import IndexedStore, Store
+from kubebind.kube.resources import ObjectKey, object_key
 
 __all__ = [
     "NAMESPACE_INDEX",
@@ -37,6 +38,7 @@ __all__ = [
     "ListWatch",
     "Lister",
     "ListerWatcher",
+    "ObjectKey",
     "Reflector",
     "ReflectorSink",
     "ResourceEventHandler",
@@ -46,5 +48,6 @@ __all__ = [
     "final_state",
     "label_index_func",
     "namespace_index_func",
+    "object_key",
     "owner_uid_index_func",
 ]

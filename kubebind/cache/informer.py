@@ -14,7 +14,9 @@ Guarantees (after client-go's ``SharedInformer`` contract):
 * **Notifications.** ``on_add(obj, is_in_initial_list)`` for a key that was not cached;
   ``on_update(old, new)`` for a change (and, on resync, with ``old is new``); ``on_delete(obj)``
   with the last state — or a :class:`DeletedFinalStateUnknown` tombstone (the last *cached* state)
-  when the deletion was only noticed by a re-list after a broken watch.
+  when the deletion was only noticed by a re-list after a broken watch. A re-list reports only
+  differences: objects whose ``resourceVersion`` did not change are not re-delivered (resync is
+  the mechanism for that), and ``old`` in an update may be several versions behind ``new``.
 * A handler added after the informer has synced first receives ``on_add(obj, True)`` for every
   cached object. Handlers are synchronous and must be quick: they run inline on the event loop,
   typically just enqueueing a key. A raising handler is logged and does not affect the others.

@@ -36,10 +36,13 @@ class Lister:
         namespace: str | None = None,
         selector: str | LabelSelector | Mapping[str, str] | None = None,
     ) -> builtins.list[Object]:
-        """Cached objects, optionally restricted to ``namespace`` and a label selector."""
-        if namespace is not None and self._store.has_index(NAMESPACE_INDEX):
+        """Cached objects, optionally restricted to ``namespace`` and a label selector.
+
+        ``namespace`` ``None`` or ``""`` means all namespaces (client-go's ``NamespaceAll``).
+        """
+        if namespace and self._store.has_index(NAMESPACE_INDEX):
             objs = self._store.by_index(NAMESPACE_INDEX, namespace)
-        elif namespace is not None:
+        elif namespace:
             objs = [
                 o for o in self._store.list() if (o.get("metadata") or {}).get("namespace", "") == namespace
             ]

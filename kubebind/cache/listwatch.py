@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
 
-from kubebind.kube.client import ApiClient, WatchEvent
+from kubebind.kube.client import ApiClient
 from kubebind.kube.resources import Object, ResourceRef
+from kubebind.kube.watch import WatchEvent
 
 __all__ = ["ListWatch", "ListerWatcher", "WatchStream"]
 

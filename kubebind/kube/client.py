@@ -34,36 +34,28 @@ import contextlib
 import enum
 import logging
 import os
-import ssl
-import tempfile
 import time
 import weakref
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple, Self
+from typing import Any, Self
 
 import httpx
 import orjson
 
-from kubebind.kube import errors
+from kubebind.kube import errors, transport
+from kubebind.kube.discovery import Discovery
 from kubebind.kube.kubeconfig import RestConfig, load_kubeconfig, load_kubeconfig_dict
 from kubebind.kube.metrics import NOOP_REQUEST_METRICS, RequestMetrics
 from kubebind.kube.ratelimit import Clock, TokenBucket
 from kubebind.kube.resources import Object, ResourceRef
-from kubebind.kube.selectors import LabelSelector
+from kubebind.kube.transport import Selector
+from kubebind.kube.watch import Watch, WatchEvent
 
 __all__ = ["ApiClient", "Discovery", "PatchType", "Preconditions", "Watch", "WatchEvent"]
 
 log = logging.getLogger(__name__)
-
-Selector = str | LabelSelector | Mapping[str, str]
-"""A label selector: query-string syntax, a parsed selector, or ``{label: value}`` equality."""
-
-_MAX_RETRIES = 3
-_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
-_WATCH_READ_GRACE = 30.0
 
 
 class PatchType(enum.StrEnum):
@@ -89,99 +81,6 @@ class Preconditions:
         return out
 
 
-class WatchEvent(NamedTuple):
-    type: str  # ADDED, MODIFIED, DELETED, BOOKMARK
-    object: Object
-
-
-def _selector_param(selector: Selector | None) -> str | None:
-    if selector is None:
-        return None
-    if isinstance(selector, str):
-        return selector or None
-    if isinstance(selector, LabelSelector):
-        return str(selector) or None
-    return str(LabelSelector.from_labels(selector)) or None
-
-
-def _field_selector_param(selector: str | Mapping[str, str] | None) -> str | None:
-    if selector is None or isinstance(selector, str):
-        return selector or None
-    return ",".join(f"{k}={v}" for k, v in sorted(selector.items())) or None
-
-
-def _ssl_context(config: RestConfig) -> ssl.SSLContext:
-    if config.ca_data:
-        ctx = ssl.create_default_context(cadata=config.ca_data.decode())
-    else:
-        ctx = ssl.create_default_context()
-    if config.insecure_skip_tls_verify:
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    if config.client_cert_data and config.client_key_data:
-        # ssl can only load a client identity from files: write them to a private temp dir that is
-        # removed as soon as the context has read them.
-        with tempfile.TemporaryDirectory(prefix="kubebind-tls-") as tmp:
-            cert, key = Path(tmp, "tls.crt"), Path(tmp, "tls.key")
-            for path, data in ((cert, config.client_cert_data), (key, config.client_key_data)):
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-            ctx.load_cert_chain(str(cert), str(key))
-    return ctx
-
-
-class _Session:
-    """One connection pool plus a count of requests using it, so a retired pool closes when idle.
-
-    ``http`` speaks HTTP/2 when the server offers it. ``http1`` is an HTTP/1.1-only pool, created
-    on first use, for retrying a request whose HTTP/2 connection was ended by a GOAWAY: httpcore
-    (1.0.x) then raises ``RemoteProtocolError`` even for a stream whose response had already
-    arrived, and kube-apiserver sends GOAWAY after every 401 — so without the retry an expired
-    token would never surface as :class:`~kubebind.kube.errors.UnauthorizedError`.
-    """
-
-    def __init__(self, config: RestConfig, *, http2: bool, timeout: float) -> None:
-        self.key = config.transport_key()
-        self._config = config
-        self._timeout = timeout
-        self.http = self._client(http2)
-        self._http1: httpx.AsyncClient | None = None if http2 else self.http
-        self.active = 0
-        self.retired = False
-
-    def _client(self, http2: bool) -> httpx.AsyncClient:
-        config = self._config
-        return httpx.AsyncClient(
-            base_url=config.server,
-            # A context per pool: httpcore sets ALPN protocols on the context it is given.
-            verify=_ssl_context(config) if config.server.startswith("https") else True,
-            http2=http2,
-            timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 10.0)),
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
-        )
-
-    @property
-    def http1(self) -> httpx.AsyncClient:
-        if self._http1 is None:
-            self._http1 = self._client(False)
-        return self._http1
-
-    async def release(self) -> None:
-        self.active -= 1
-        if self.retired and self.active == 0:
-            await self.aclose()
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-        if self._http1 is not None and self._http1 is not self.http:
-            await self._http1.aclose()
-
-    @property
-    def is_closed(self) -> bool:
-        return self.http.is_closed
-
-
 class ApiClient:
     """See the module docstring. Build one per (server, credential) and share it."""
 
@@ -205,7 +104,7 @@ class ApiClient:
         self._user_agent = user_agent
         self.rate_limiter = TokenBucket(qps, burst, clock=clock)
         self.metrics: RequestMetrics = metrics or NOOP_REQUEST_METRICS
-        self._session = _Session(config, http2=http2, timeout=timeout)
+        self._session = transport.Session(config, http2=http2, timeout=timeout)
         self._watches: weakref.WeakSet[Watch] = weakref.WeakSet()
         self._closing: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -268,9 +167,10 @@ class ApiClient:
         old = self._session
         self._config = config
         if config.transport_key() != old.key:
-            self._session = _Session(config, http2=self._http2, timeout=self._timeout)
+            self._session = transport.Session(config, http2=self._http2, timeout=self._timeout)
             old.retired = True
             if old.active == 0:
+                # Called from the event loop (as everything here); the pool closes in the background.
                 task = asyncio.get_running_loop().create_task(old.aclose(), name="apiclient-close-pool")
                 self._closing.add(task)
                 task.add_done_callback(self._closing.discard)
@@ -314,12 +214,12 @@ class ApiClient:
         """Send one request and return the decoded JSON body; raise ``ApiError`` on non-2xx."""
         if self._closed:
             raise RuntimeError("ApiClient is closed")
-        query = {k: _param(v) for k, v in (params or {}).items() if v is not None}
+        query = transport.query(params)
         content = orjson.dumps(body) if body is not None else None
         if content is not None and content_type is None:
             content_type = "application/json"
         http1 = False
-        for attempt in range(_MAX_RETRIES + 1):
+        for attempt in range(transport.MAX_RETRIES + 1):
             await self._throttle()
             session = self._session
             session.active += 1
@@ -338,10 +238,10 @@ class ApiClient:
             except (httpx.ConnectError, httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
                 # Connect/WriteError: the request never reached the server whole, so it is safe to
                 # repeat. The others mean the connection ended under the request (e.g. an HTTP/2
-                # GOAWAY, see _Session); a request that may have been processed is only repeated
+                # GOAWAY, see transport.Session); a request that may have been processed is only repeated
                 # when it is a read.
                 unsent = isinstance(exc, httpx.ConnectError | httpx.WriteError)
-                if attempt < _MAX_RETRIES and (method in _IDEMPOTENT or unsent):
+                if attempt < transport.MAX_RETRIES and (method in transport.IDEMPOTENT or unsent):
                     log.debug("%s %s: %s, retrying", method, path, exc)
                     http1 = http1 or isinstance(exc, httpx.RemoteProtocolError)
                     await asyncio.sleep(0.05 * 2**attempt)
@@ -355,11 +255,11 @@ class ApiClient:
             if response.is_success:
                 return orjson.loads(response.content) if response.content else None
             retry_after = response.headers.get("Retry-After")
-            if response.status_code in (429, 503) and retry_after and attempt < _MAX_RETRIES:
+            if response.status_code in (429, 503) and retry_after and attempt < transport.MAX_RETRIES:
                 with contextlib.suppress(ValueError):
                     await asyncio.sleep(min(max(float(retry_after), 0.0), 10.0))
                     continue
-            raise _error(response.status_code, response.content)
+            raise transport.decode_error(response.status_code, response.content)
         raise AssertionError("unreachable")
 
     # -- reads ---------------------------------------------------------------------------------
@@ -403,8 +303,8 @@ class ApiClient:
         """One page of a list: the ``*List`` body (``items``, ``metadata.resourceVersion``/``continue``)."""
         path = ref.path(namespace=namespace if ref.namespaced else None)
         params = {
-            "labelSelector": _selector_param(label_selector),
-            "fieldSelector": _field_selector_param(field_selector),
+            "labelSelector": transport.selector_param(label_selector),
+            "fieldSelector": transport.field_selector_param(field_selector),
             "limit": limit,
             "continue": continue_,
             "resourceVersion": resource_version,
@@ -492,8 +392,8 @@ class ApiClient:
         """Open a watch (lazily, on first iteration). See :class:`Watch`."""
         params: dict[str, str | int | bool | None] = {
             "watch": True,
-            "labelSelector": _selector_param(label_selector),
-            "fieldSelector": _field_selector_param(field_selector),
+            "labelSelector": transport.selector_param(label_selector),
+            "fieldSelector": transport.field_selector_param(field_selector),
             "resourceVersion": resource_version,
             "allowWatchBookmarks": allow_watch_bookmarks or None,
             "timeoutSeconds": timeout_seconds,
@@ -668,8 +568,8 @@ class ApiClient:
             body["dryRun"] = ["All"]
         path = ref.path(namespace=self._ns(ref, namespace))
         params = {
-            "labelSelector": _selector_param(label_selector),
-            "fieldSelector": _field_selector_param(field_selector),
+            "labelSelector": transport.selector_param(label_selector),
+            "fieldSelector": transport.field_selector_param(field_selector),
         }
         result: Object = await self.request("DELETE", path, params=params, body=body)
         return result
@@ -677,224 +577,3 @@ class ApiClient:
     async def server_version(self) -> Object:
         result: Object = await self.request("GET", "/version")
         return result
-
-
-def _param(value: str | int | bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _error(code: int, content: bytes) -> errors.ApiError:
-    try:
-        body = orjson.loads(content) if content else None
-    except orjson.JSONDecodeError:
-        body = None
-    text = content[:512].decode(errors="replace") if content else ""
-    return errors.ApiError.from_response(code, body, fallback_message=text)
-
-
-class Watch:
-    """One watch stream: ``async with client.watch(...) as w: async for type_, obj in w: ...``.
-
-    The request is sent on the first iteration (errors such as 403 or 410 are raised there). The
-    iterator ends when the server closes the stream, when :meth:`stop` is called (e.g. by a
-    credential swap), or on :meth:`aclose`.
-    """
-
-    def __init__(
-        self,
-        client: ApiClient,
-        path: str,
-        params: Mapping[str, str | int | bool | None],
-        timeout_seconds: int | None,
-    ) -> None:
-        self._client = client
-        self._path = path
-        self._params = params
-        self._timeout_seconds = timeout_seconds
-        self._response: httpx.Response | None = None
-        self._session: _Session | None = None
-        self._lines: AsyncIterator[str] | None = None
-        self._stopped = asyncio.Event()
-        self._closed = False
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    def __aiter__(self) -> Self:
-        return self
-
-    def stop(self) -> None:
-        """End the iteration at the next opportunity (safe to call from any task)."""
-        self._stopped.set()
-
-    @property
-    def stopped(self) -> bool:
-        """Whether :meth:`stop` ended (or will end) this watch, rather than the server."""
-        return self._stopped.is_set()
-
-    async def _start(self) -> None:
-        client = self._client
-        await client._throttle()
-        session = client._session
-        session.active += 1
-        self._session = session
-        query = {k: _param(v) for k, v in self._params.items() if v is not None}
-        read = (self._timeout_seconds or 1800) + _WATCH_READ_GRACE
-        extensions = {**client._extensions(), "timeout": httpx.Timeout(10.0, read=read).as_dict()}
-        headers = client._headers()
-        started = time.monotonic()
-        try:
-            request = session.http.build_request(
-                "GET", self._path, params=query, headers=headers, extensions=extensions
-            )
-            self._response = await session.http.send(request, stream=True)
-        except httpx.RemoteProtocolError:
-            # HTTP/2 connection ended by GOAWAY before the answer could be read: ask again over
-            # HTTP/1.1 to get the real answer (see _Session).
-            request = session.http1.build_request(
-                "GET", self._path, params=query, headers=headers, extensions=extensions
-            )
-            self._response = await session.http1.send(request, stream=True)
-        finally:
-            code = str(self._response.status_code) if self._response is not None else "error"
-            client.metrics.observe_request("WATCH", code, time.monotonic() - started)
-        if not self._response.is_success:
-            content = await self._response.aread()
-            raise _error(self._response.status_code, content)
-        self._lines = self._response.aiter_lines()
-
-    async def __anext__(self) -> WatchEvent:
-        if self._closed or self._stopped.is_set():
-            await self.aclose()
-            raise StopAsyncIteration
-        if self._lines is None:
-            try:
-                await self._start()
-            except BaseException:
-                await self.aclose()
-                raise
-        assert self._lines is not None
-        lines = self._lines
-        while True:
-            reader = asyncio.ensure_future(anext(lines))
-            stopper = asyncio.ensure_future(self._stopped.wait())
-            try:
-                await asyncio.wait({reader, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                stopper.cancel()
-                if not reader.done():
-                    reader.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await reader
-            if not reader.done() or reader.cancelled():
-                await self.aclose()
-                raise StopAsyncIteration
-            try:
-                line = reader.result()
-            except StopAsyncIteration:
-                await self.aclose()
-                raise
-            except httpx.RemoteProtocolError:
-                # The server ended the stream abruptly (e.g. it shut down): same as a timeout.
-                await self.aclose()
-                raise StopAsyncIteration from None
-            except BaseException:
-                await self.aclose()
-                raise
-            if not line.strip():
-                continue
-            event = orjson.loads(line)
-            kind = str(event.get("type", ""))
-            obj = event.get("object") or {}
-            if kind == "ERROR":
-                await self.aclose()
-                raise errors.ApiError.from_status(obj if isinstance(obj, dict) else {})
-            return WatchEvent(kind, obj)
-
-    async def aclose(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            if self._response is not None:
-                await self._response.aclose()
-        finally:
-            if self._session is not None:
-                session, self._session = self._session, None
-                await session.release()
-
-
-class Discovery:
-    """Resolves kinds and plural names to :class:`ResourceRef` via the server's discovery API.
-
-    Results are cached per group/version; :meth:`invalidate` drops the cache (e.g. after a CRD
-    was installed). Subresources (``pods/status``) are never returned.
-    """
-
-    def __init__(self, client: ApiClient) -> None:
-        self._client = client
-        self._cache: dict[str, list[Object]] = {}
-
-    async def resources(self, api_version: str) -> list[Object]:
-        cached = self._cache.get(api_version)
-        if cached is None:
-            path = f"/apis/{api_version}" if "/" in api_version else f"/api/{api_version}"
-            body = await self._client.request("GET", path)
-            cached = [r for r in (body or {}).get("resources") or [] if "/" not in str(r.get("name", ""))]
-            self._cache[api_version] = cached
-        return cached
-
-    def invalidate(self, api_version: str | None = None) -> None:
-        if api_version is None:
-            self._cache.clear()
-        else:
-            self._cache.pop(api_version, None)
-
-    async def resolve(self, api_version: str, kind: str) -> ResourceRef:
-        """``("apps/v1", "Deployment")`` → ``ResourceRef("apps", "v1", "deployments", ...)``."""
-        for attempt in range(2):
-            for res in await self.resources(api_version):
-                if res.get("kind") == kind:
-                    return _ref(api_version, res)
-            if attempt == 0:
-                self.invalidate(api_version)
-        raise errors.NotFoundError(
-            {
-                "kind": "Status",
-                "code": 404,
-                "reason": "NotFound",
-                "message": f"no kind {kind!r} in {api_version}",
-            }
-        )
-
-    async def resolve_resource(self, api_version: str, resource: str) -> ResourceRef:
-        """Like :meth:`resolve` but by plural (or singular/short) resource name."""
-        for attempt in range(2):
-            for res in await self.resources(api_version):
-                names = {res.get("name"), res.get("singularName"), *(res.get("shortNames") or [])}
-                if resource in names:
-                    return _ref(api_version, res)
-            if attempt == 0:
-                self.invalidate(api_version)
-        raise errors.NotFoundError(
-            {
-                "kind": "Status",
-                "code": 404,
-                "reason": "NotFound",
-                "message": f"no resource {resource!r} in {api_version}",
-            }
-        )
-
-
-def _ref(api_version: str, res: Mapping[str, Any]) -> ResourceRef:
-    group, _, version = api_version.rpartition("/")
-    return ResourceRef(
-        group, version, str(res["name"]), bool(res.get("namespaced")), str(res.get("kind", ""))
-    )

@@ -16,8 +16,8 @@ Contract:
   reconcile (default: its own key; return owners' keys to reconcile parents), ``predicate`` filters
   events. The informer itself is run elsewhere (a :class:`~kubebind.cache.SharedInformerFactory`).
 * :meth:`Controller.run` waits until every watched informer has synced, then runs the workers
-  until cancelled. On cancellation the queue shuts down, in-flight reconciles get ``shutdown_grace``
-  seconds to finish, then they are cancelled.
+  until cancelled (or until ``queue.shut_down()`` is called). On cancellation the queue shuts
+  down, in-flight reconciles get ``shutdown_grace`` seconds to finish, then they are cancelled.
 """
 
 from __future__ import annotations
@@ -165,21 +165,24 @@ class Controller:
             await informer.wait_for_sync()
         log.info("controller %s: caches synced, starting %d workers", self.name, self.workers)
         loop = asyncio.get_running_loop()
-        tasks = [
+        workers = [
             loop.create_task(self._worker(), name=f"controller:{self.name}/worker-{i}")
             for i in range(self.workers)
         ]
-        tasks.append(loop.create_task(self._tick_metrics(), name=f"controller:{self.name}/metrics"))
+        ticker = loop.create_task(self._tick_metrics(), name=f"controller:{self.name}/metrics")
         try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            # Workers only end when the queue shuts down, or by a bug (re-raised below).
+            await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
         finally:
             self.queue.shut_down()
-            workers, ticker = tasks[:-1], tasks[-1]
             ticker.cancel()
             _, pending = await asyncio.wait(workers, timeout=self.shutdown_grace)
             for task in pending:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(ticker, *workers, return_exceptions=True)
+        for task in workers:
+            if not task.cancelled() and task.exception() is not None:
+                raise RuntimeError(f"controller {self.name}: worker failed") from task.exception()
 
     async def _tick_metrics(self) -> None:
         while True:

@@ -27,7 +27,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import os
 import random
+import socket
+import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,7 +43,7 @@ from kubebind.kube.client import ApiClient
 from kubebind.kube.resources import LEASES, Object
 from kubebind.runtime.clock import Clock, RealClock
 
-__all__ = ["LeaderElectionConfig", "LeaderElector"]
+__all__ = ["LeaderElectionConfig", "LeaderElector", "default_identity"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,14 @@ class LeaderElectionConfig:
             raise ValueError("renew_deadline must be greater than retry_period * 1.2")
         if self.retry_period <= 0:
             raise ValueError("retry_period must be positive")
+
+
+def default_identity() -> str:
+    """``$POD_NAME`` when set (unique per replica in a Deployment), else ``<hostname>_<random>``."""
+    pod = os.environ.get("POD_NAME")
+    if pod:
+        return pod
+    return f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}"
 
 
 def _micro_time(t: datetime) -> str:

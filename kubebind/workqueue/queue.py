@@ -160,7 +160,12 @@ class Queue(Generic[T]):
         return item
 
     def done(self, item: T) -> None:
-        """Finish processing ``item``; if it was re-added meanwhile it is queued again."""
+        """Finish processing ``item``; if it was re-added meanwhile it is queued again.
+
+        Calling ``done`` for an item that is not being processed does nothing.
+        """
+        if item not in self._processing:
+            return
         self._metrics.done(item)
         self._processing.discard(item)
         if item in self._dirty:

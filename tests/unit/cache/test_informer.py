@@ -164,3 +164,27 @@ def test_backoff_grows_with_jitter_caps_and_resets() -> None:
 def test_list_items_get_api_version_and_kind() -> None:
     page = {"apiVersion": "v1", "kind": "ConfigMapList", "items": [{"metadata": {"name": "a"}}]}
     assert _typed_items(page) == [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}]
+
+
+async def test_reflector_resync_timer_redelivers_after_sync(informer: SharedInformer) -> None:
+    from kubebind.runtime.clock import FakeClock
+
+    clock = FakeClock()
+    reflector = informer.reflector
+    reflector._clock = clock
+    reflector.resync_period = 30
+    rec = Recorder()
+    informer.add_event_handler(rec)
+    timer = asyncio.create_task(reflector._resync_loop())
+    await clock.advance(30)
+    assert rec.events == [], "no resync before the first list"
+    informer.replace([cm("a", "1")], "1")
+    reflector.has_synced = True
+    rec.events.clear()
+    await clock.advance(29)
+    assert rec.events == []
+    await clock.advance(1)
+    assert rec.events == [("update", "a", "1", "1")]
+    await clock.advance(30)
+    assert len(rec.events) == 2
+    timer.cancel()

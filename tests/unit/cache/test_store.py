@@ -98,3 +98,4 @@ def test_lister_filters_by_namespace_and_selector() -> None:
         assert {o["metadata"]["name"] for o in lister.list("a", selector={"app": "web"})} == {"x"}
         assert lister.get("y", "a") is not None and lister.get("y", "b") is None
         assert lister.list("a", selector="") == lister.list("a")
+        assert len(lister.list("")) == 3, '"" means all namespaces, as in client-go'

@@ -238,3 +238,15 @@ def test_needs_a_worker() -> None:
 
     with pytest.raises(ValueError):
         Controller("c", reconcile, workers=0)
+
+
+async def test_shutting_the_queue_down_ends_run() -> None:
+    async def reconcile(key: ObjectKey) -> None:
+        return None
+
+    ctrl = Controller("c", reconcile, clock=FakeClock())
+    task = await run_controller(ctrl)
+    await asyncio.sleep(0)
+    ctrl.queue.shut_down()
+    async with asyncio.timeout(2):
+        await task

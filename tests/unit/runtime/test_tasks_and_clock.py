@@ -109,3 +109,13 @@ def test_leader_election_config_is_validated() -> None:
         LeaderElectionConfig("ns", "lease", "me", lease_duration=10, renew_deadline=10)
     with pytest.raises(ValueError):
         LeaderElectionConfig("ns", "lease", "me", renew_deadline=2, retry_period=2)
+
+
+def test_default_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kubebind.runtime.leaderelection import default_identity
+
+    monkeypatch.setenv("POD_NAME", "konnector-7d9f-abcde")
+    assert default_identity() == "konnector-7d9f-abcde"
+    monkeypatch.delenv("POD_NAME")
+    first, second = default_identity(), default_identity()
+    assert first != second and "_" in first

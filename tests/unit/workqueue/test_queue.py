@@ -133,3 +133,13 @@ async def test_many_workers_process_each_key_exclusively() -> None:
     await asyncio.gather(*workers)
     assert set(seen) == set(range(5))
     assert len(q) == 0 and not q.processing()
+
+
+async def test_done_for_an_item_not_in_processing_is_ignored() -> None:
+    q: Queue[str] = Queue("t")
+    q.add("a")
+    q.done("a")  # misuse: "a" was never handed out
+    assert len(q) == 1
+    assert await q.get() == "a"
+    q.done("a")
+    assert len(q) == 0

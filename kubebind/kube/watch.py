@@ -1,0 +1,173 @@
+"""One watch stream over HTTP, as an async iterator of :class:`WatchEvent` ``(type, object)``.
+
+Why its own type: a watch is a long-lived streaming response that must be closed, may be ended
+on purpose by the client (a credential swap) or by the server (``timeoutSeconds``), and reports
+server-side failures in-band as ``ERROR`` events. :class:`Watch` turns all of that into one
+contract: iterate to get events, ``ERROR`` events raise the matching
+:class:`~kubebind.kube.errors.ApiError` (410 → :class:`~kubebind.kube.errors.GoneError`), the
+iteration simply ends when the stream ends, and ``async with`` guarantees the stream is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, NamedTuple, Self
+
+import httpx
+import orjson
+
+from kubebind.kube import errors, transport
+from kubebind.kube.resources import Object
+
+if TYPE_CHECKING:
+    from kubebind.kube.client import ApiClient
+
+__all__ = ["Watch", "WatchEvent"]
+
+_WATCH_READ_GRACE = 30.0
+
+
+class WatchEvent(NamedTuple):
+    type: str  # ADDED, MODIFIED, DELETED, BOOKMARK
+    object: Object
+
+
+class Watch:
+    """One watch stream: ``async with client.watch(...) as w: async for type_, obj in w: ...``.
+
+    The request is sent on the first iteration (errors such as 403 or 410 are raised there). The
+    iterator ends when the server closes the stream, when :meth:`stop` is called (e.g. by a
+    credential swap), or on :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        client: ApiClient,
+        path: str,
+        params: Mapping[str, str | int | bool | None],
+        timeout_seconds: int | None,
+    ) -> None:
+        self._client = client
+        self._path = path
+        self._params = params
+        self._timeout_seconds = timeout_seconds
+        self._response: httpx.Response | None = None
+        self._session: transport.Session | None = None
+        self._lines: AsyncIterator[str] | None = None
+        self._stopped = asyncio.Event()
+        self._closed = False
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    def stop(self) -> None:
+        """End the iteration at the next opportunity (safe to call from any task)."""
+        self._stopped.set()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether :meth:`stop` ended (or will end) this watch, rather than the server."""
+        return self._stopped.is_set()
+
+    async def _start(self) -> None:
+        client = self._client
+        await client._throttle()
+        session = client._session
+        session.active += 1
+        self._session = session
+        query = transport.query(self._params)
+        read = (self._timeout_seconds or 1800) + _WATCH_READ_GRACE
+        extensions = {**client._extensions(), "timeout": httpx.Timeout(10.0, read=read).as_dict()}
+        headers = client._headers()
+        started = time.monotonic()
+        try:
+            request = session.http.build_request(
+                "GET", self._path, params=query, headers=headers, extensions=extensions
+            )
+            self._response = await session.http.send(request, stream=True)
+        except httpx.RemoteProtocolError:
+            # HTTP/2 connection ended by GOAWAY before the answer could be read: ask again over
+            # HTTP/1.1 to get the real answer (see transport.Session).
+            request = session.http1.build_request(
+                "GET", self._path, params=query, headers=headers, extensions=extensions
+            )
+            self._response = await session.http1.send(request, stream=True)
+        finally:
+            code = str(self._response.status_code) if self._response is not None else "error"
+            client.metrics.observe_request("WATCH", code, time.monotonic() - started)
+        if not self._response.is_success:
+            content = await self._response.aread()
+            raise transport.decode_error(self._response.status_code, content)
+        self._lines = self._response.aiter_lines()
+
+    async def __anext__(self) -> WatchEvent:
+        if self._closed or self._stopped.is_set():
+            await self.aclose()
+            raise StopAsyncIteration
+        if self._lines is None:
+            try:
+                await self._start()
+            except BaseException:
+                await self.aclose()
+                raise
+        assert self._lines is not None
+        lines = self._lines
+        while True:
+            reader = asyncio.ensure_future(anext(lines))
+            stopper = asyncio.ensure_future(self._stopped.wait())
+            try:
+                await asyncio.wait({reader, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopper.cancel()
+                if not reader.done():
+                    reader.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await reader
+            if not reader.done() or reader.cancelled():
+                await self.aclose()
+                raise StopAsyncIteration
+            try:
+                line = reader.result()
+            except StopAsyncIteration:
+                await self.aclose()
+                raise
+            except httpx.RemoteProtocolError:
+                # The server ended the stream abruptly (e.g. it shut down): same as a timeout.
+                await self.aclose()
+                raise StopAsyncIteration from None
+            except BaseException:
+                await self.aclose()
+                raise
+            if not line.strip():
+                continue
+            event = orjson.loads(line)
+            kind = str(event.get("type", ""))
+            obj = event.get("object") or {}
+            if kind == "ERROR":
+                await self.aclose()
+                raise errors.ApiError.from_status(obj if isinstance(obj, dict) else {})
+            return WatchEvent(kind, obj)
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._response is not None:
+                await self._response.aclose()
+        finally:
+            if self._session is not None:
+                session, self._session = self._session, None
+                await session.release()
