@@ -1,18 +1,17 @@
 """Consumer CRDs: the konnector's own (APIServiceBinding/Bundle) and those made from BoundSchemas.
 
 Why here: installing a CRD and waiting for ``Established`` is the same dance for both; the
-BoundSchema → CRD conversion follows reference §6.5 (schema either wrapped in ``openAPIV3Schema``
-or bare; name ``<plural>.<group>``; controller ownerRef to the APIServiceBinding).
+BoundSchema → CRD conversion is the shared one (``kubebind.apis.boundschema``, reference §6.5),
+with a controller ownerRef to the APIServiceBinding.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 from typing import Any
 
-from kubebind.apis import constants, openapi, resources
+from kubebind.apis import boundschema, constants, openapi, resources
 from kubebind.kube import errors
 from kubebind.kube.client import ApiClient
 from kubebind.kube.resources import CUSTOM_RESOURCE_DEFINITIONS, Object, ResourceRef
@@ -28,58 +27,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_OPEN_API = "openAPIV3Schema"
-
-
-def _schema(raw: Any) -> dict[str, Any]:
-    if not isinstance(raw, dict) or not raw:
-        return {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
-    inner = raw.get(_OPEN_API, raw) if _OPEN_API in raw else raw
-    return copy.deepcopy(inner) if isinstance(inner, dict) else {"type": "object"}
-
 
 def bound_schema_to_crd(bound_schema: Object, binding: Object) -> Object:
-    spec = bound_schema.get("spec") or {}
-    names = copy.deepcopy(spec.get("names") or {})
-    group = str(spec.get("group") or "")
-    versions = []
-    for ver in spec.get("versions") or []:
-        out: dict[str, Any] = {
-            "name": ver.get("name"),
-            "served": bool(ver.get("served", True)),
-            "storage": bool(ver.get("storage", False)),
-            "schema": {_OPEN_API: _schema(ver.get("schema"))},
-        }
-        for key in ("deprecated", "deprecationWarning", "subresources", "additionalPrinterColumns"):
-            if ver.get(key):
-                out[key] = copy.deepcopy(ver[key])
-        versions.append(out)
+    """The consumer CRD for a BoundSchema, controller-owned by the binding (shared conversion)."""
     bmeta = binding.get("metadata") or {}
-    crd_spec: dict[str, Any] = {
-        "group": group,
-        "names": names,
-        "scope": spec.get("scope"),
-        "versions": versions,
-    }
-    if spec.get("conversion"):
-        crd_spec["conversion"] = copy.deepcopy(spec["conversion"])
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {
-            "name": f"{names.get('plural')}.{group}",
-            "ownerReferences": [
-                {
-                    "apiVersion": constants.API_VERSION,
-                    "kind": "APIServiceBinding",
-                    "name": bmeta.get("name"),
-                    "uid": bmeta.get("uid"),
-                    "controller": True,
-                }
-            ],
-        },
-        "spec": crd_spec,
-    }
+    owner = boundschema.binding_owner_reference(str(bmeta.get("name")), str(bmeta.get("uid")))
+    return boundschema.bound_schema_to_crd(bound_schema, owner=owner)
 
 
 def is_owned_by(crd: Object, binding: Object) -> bool:

@@ -181,6 +181,8 @@ async def test_schema_update_reaches_the_consumer_crd(
     spec["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["horse"] = {
         "type": "string"
     }
-    bs["spec"] = spec
-    await admin_provider.update(kinds.BOUND_SCHEMAS, bs, namespace=penv.cluster_namespace)
+    # A merge patch of the spec: the konnector writes the status concurrently.
+    await admin_provider.patch(
+        kinds.BOUND_SCHEMAS, "cowboys.wildwest.dev", {"spec": spec}, namespace=penv.cluster_namespace
+    )
     await wait_for(lambda: crd_has("horse"), what="schema update on the consumer CRD")
