@@ -8,8 +8,7 @@ BoundSchema, APIServiceNamespace, APIServiceExportRequest); building them once f
 
 from __future__ import annotations
 
-from kubebind.apis import resources
-from kubebind.kube.resources import ResourceRef
+from kubebind.kube.resources import kube_bind_ref as ref_for
 
 __all__ = [
     "API_SERVICE_BINDINGS",
@@ -21,11 +20,6 @@ __all__ = [
     "CLUSTER_BINDINGS",
     "ref_for",
 ]
-
-
-def ref_for(kind: str) -> ResourceRef:
-    info = resources.by_kind(kind)
-    return ResourceRef(info.group, info.version, info.plural, info.namespaced, info.kind)
 
 
 API_SERVICE_BINDINGS = ref_for("APIServiceBinding")

@@ -28,7 +28,18 @@ from typing import Any
 from kubebind.apis import constants
 from kubebind.kube import ApiClient, ResourceRef
 from kubebind.kube import errors as kube_errors
-from kubebind.kube.resources import CUSTOM_RESOURCE_DEFINITIONS, NAMESPACES, SECRETS, SERVICE_ACCOUNTS
+from kubebind.kube.resources import (
+    CLUSTER_ROLE_BINDINGS,
+    CLUSTER_ROLES,
+    CUSTOM_RESOURCE_DEFINITIONS,
+    DEPLOYMENTS,
+    NAMESPACES,
+    ROLE_BINDINGS,
+    ROLES,
+    SECRETS,
+    SERVICE_ACCOUNTS,
+    kube_bind_ref,
+)
 from kubectl_bind import manifests, progress
 from kubectl_bind.clusters import api_errors, remote_client
 from kubectl_bind.errors import CLIError
@@ -36,22 +47,17 @@ from kubectl_bind.response import BindingResult, parse_kubeconfig
 
 __all__ = ["API_SERVICE_BINDINGS", "EXPORT_REQUESTS", "Binder", "BinderOptions", "ref_for"]
 
-API_SERVICE_BINDINGS = ResourceRef(
-    constants.GROUP, constants.VERSION, "apiservicebindings", False, "APIServiceBinding"
-)
-EXPORT_REQUESTS = ResourceRef(
-    constants.GROUP, constants.VERSION, "apiserviceexportrequests", True, "APIServiceExportRequest"
-)
-_RBAC = "rbac.authorization.k8s.io"
+API_SERVICE_BINDINGS = kube_bind_ref("APIServiceBinding")
+EXPORT_REQUESTS = kube_bind_ref("APIServiceExportRequest")
 _REFS: dict[str, ResourceRef] = {
     "Namespace": NAMESPACES,
     "Secret": SECRETS,
     "ServiceAccount": SERVICE_ACCOUNTS,
-    "ClusterRole": ResourceRef(_RBAC, "v1", "clusterroles", False, "ClusterRole"),
-    "ClusterRoleBinding": ResourceRef(_RBAC, "v1", "clusterrolebindings", False, "ClusterRoleBinding"),
-    "Role": ResourceRef(_RBAC, "v1", "roles", True, "Role"),
-    "RoleBinding": ResourceRef(_RBAC, "v1", "rolebindings", True, "RoleBinding"),
-    "Deployment": ResourceRef("apps", "v1", "deployments", True, "Deployment"),
+    "ClusterRole": CLUSTER_ROLES,
+    "ClusterRoleBinding": CLUSTER_ROLE_BINDINGS,
+    "Role": ROLES,
+    "RoleBinding": ROLE_BINDINGS,
+    "Deployment": DEPLOYMENTS,
     "CustomResourceDefinition": CUSTOM_RESOURCE_DEFINITIONS,
     "APIServiceBinding": API_SERVICE_BINDINGS,
     "APIServiceExportRequest": EXPORT_REQUESTS,

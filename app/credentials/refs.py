@@ -7,8 +7,19 @@ the kube-bind ones are derived from the kind registry rather than spelled again.
 
 from __future__ import annotations
 
-from kubebind.apis import resources
-from kubebind.kube.resources import ResourceRef
+from kubebind.kube.resources import (
+    API_SERVICES,
+    CLUSTER_ROLE_BINDINGS,
+    CLUSTER_ROLES,
+    NAMESPACES,
+    ROLE_BINDINGS,
+    ROLES,
+    SECRETS,
+    SERVICE_ACCOUNTS,
+    SUBJECT_ACCESS_REVIEWS,
+    kube_bind_ref,
+)
+from kubebind.kube.resources import CUSTOM_RESOURCE_DEFINITIONS as CRDS
 
 __all__ = [
     "API_SERVICES",
@@ -31,12 +42,6 @@ __all__ = [
     "kube_bind_ref",
 ]
 
-
-def kube_bind_ref(kind: str) -> ResourceRef:
-    info = resources.by_kind(kind)
-    return ResourceRef(info.group, info.version, info.plural, namespaced=info.namespaced, kind=info.kind)
-
-
 TEMPLATES = kube_bind_ref("APIServiceExportTemplate")
 COLLECTIONS = kube_bind_ref("Collection")
 EXPORT_REQUESTS = kube_bind_ref("APIServiceExportRequest")
@@ -44,26 +49,3 @@ EXPORTS = kube_bind_ref("APIServiceExport")
 BOUND_SCHEMAS = kube_bind_ref("BoundSchema")
 SERVICE_NAMESPACES = kube_bind_ref("APIServiceNamespace")
 CLUSTER_BINDINGS = kube_bind_ref("ClusterBinding")
-
-NAMESPACES = ResourceRef("", "v1", "namespaces", namespaced=False, kind="Namespace")
-SECRETS = ResourceRef("", "v1", "secrets", kind="Secret")
-SERVICE_ACCOUNTS = ResourceRef("", "v1", "serviceaccounts", kind="ServiceAccount")
-ROLES = ResourceRef("rbac.authorization.k8s.io", "v1", "roles", kind="Role")
-ROLE_BINDINGS = ResourceRef("rbac.authorization.k8s.io", "v1", "rolebindings", kind="RoleBinding")
-CLUSTER_ROLES = ResourceRef(
-    "rbac.authorization.k8s.io", "v1", "clusterroles", namespaced=False, kind="ClusterRole"
-)
-CLUSTER_ROLE_BINDINGS = ResourceRef(
-    "rbac.authorization.k8s.io", "v1", "clusterrolebindings", namespaced=False, kind="ClusterRoleBinding"
-)
-SUBJECT_ACCESS_REVIEWS = ResourceRef(
-    "authorization.k8s.io", "v1", "subjectaccessreviews", namespaced=False, kind="SubjectAccessReview"
-)
-CRDS = ResourceRef(
-    "apiextensions.k8s.io",
-    "v1",
-    "customresourcedefinitions",
-    namespaced=False,
-    kind="CustomResourceDefinition",
-)
-API_SERVICES = ResourceRef("apiregistration.k8s.io", "v1", "apiservices", namespaced=False, kind="APIService")

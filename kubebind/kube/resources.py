@@ -119,3 +119,23 @@ CUSTOM_RESOURCE_DEFINITIONS = ResourceRef(
     namespaced=False,
     kind="CustomResourceDefinition",
 )
+_RBAC = "rbac.authorization.k8s.io"
+ROLES = ResourceRef(_RBAC, "v1", "roles", kind="Role")
+ROLE_BINDINGS = ResourceRef(_RBAC, "v1", "rolebindings", kind="RoleBinding")
+CLUSTER_ROLES = ResourceRef(_RBAC, "v1", "clusterroles", namespaced=False, kind="ClusterRole")
+CLUSTER_ROLE_BINDINGS = ResourceRef(
+    _RBAC, "v1", "clusterrolebindings", namespaced=False, kind="ClusterRoleBinding"
+)
+DEPLOYMENTS = ResourceRef("apps", "v1", "deployments", kind="Deployment")
+SUBJECT_ACCESS_REVIEWS = ResourceRef(
+    "authorization.k8s.io", "v1", "subjectaccessreviews", namespaced=False, kind="SubjectAccessReview"
+)
+API_SERVICES = ResourceRef("apiregistration.k8s.io", "v1", "apiservices", namespaced=False, kind="APIService")
+
+
+def kube_bind_ref(kind: str) -> ResourceRef:
+    """The REST address of a kube-bind.io kind, from the shared kind registry."""
+    from kubebind.apis import resources
+
+    info = resources.by_kind(kind)
+    return ResourceRef(info.group, info.version, info.plural, namespaced=info.namespaced, kind=info.kind)

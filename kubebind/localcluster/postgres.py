@@ -119,40 +119,18 @@ class Postgres:
                 capture_output=True,
             )
             if ready.returncode == 0:
-                self._create_database()
+                self.create_database(self.database)
                 return self
             time.sleep(0.1)
         raise ProcessError(f"postgres not ready after {timeout}s:\n{self.process.log_tail()}")
 
-    def _create_database(self) -> None:
-        env = dict(os.environ, PGPASSWORD=self.password)
-        subprocess.run(
-            [
-                str(self.bin / "psql") if (self.bin / "psql").exists() else "psql",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                self.user,
-                "-d",
-                "postgres",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-c",
-                f'CREATE DATABASE "{self.database}"',
-            ],
-            check=True,
-            capture_output=True,
-            env=env,
-        )
-
     def create_database(self, name: str) -> str:
-        """A fresh database on this server (one per test module keeps tests apart); returns its URL."""
+        """A fresh database on this server (one per test keeps tests apart); returns its URL."""
+        psql = self.bin / "psql"
         env = dict(os.environ, PGPASSWORD=self.password)
         subprocess.run(
             [
-                "psql",
+                str(psql) if psql.exists() else "psql",
                 "-h",
                 "127.0.0.1",
                 "-p",
