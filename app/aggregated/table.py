@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from kubebind.apis import resources
+from kubebind.apis import duration, resources
 from kubebind.apis.v1alpha2 import parse_time
 
 _NAME_COLUMN = {
@@ -78,39 +78,6 @@ def jsonpath(obj: Any, path: str) -> list[Any]:
     return current
 
 
-def human_duration(seconds: float) -> str:
-    """``k8s.io/apimachinery/pkg/util/duration.HumanDuration``."""
-    s = int(seconds)
-    if s < -1:
-        return "<invalid>"
-    if s < 0:
-        return "0s"
-    if s < 120:
-        return f"{s}s"
-    minutes = s // 60
-    if minutes < 10:
-        rem = s % 60
-        return f"{minutes}m" if rem == 0 else f"{minutes}m{rem}s"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = minutes // 60
-    if hours < 8:
-        rem = minutes % 60
-        return f"{hours}h" if rem == 0 else f"{hours}h{rem}m"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        rem = hours % 24
-        return f"{hours // 24}d" if rem == 0 else f"{hours // 24}d{rem}h"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    days = hours // 24
-    if hours < 24 * 365 * 8:
-        rem = days % 365
-        return f"{days // 365}y" if rem == 0 else f"{days // 365}y{rem}d"
-    return f"{days // 365}y"
-
-
 def _cell(column: resources.PrinterColumn, obj: dict[str, Any], now: datetime) -> Any:
     try:
         values = jsonpath(obj, column.json_path)
@@ -120,7 +87,7 @@ def _cell(column: resources.PrinterColumn, obj: dict[str, Any], now: datetime) -
         return None
     if column.type == "date":
         try:
-            return human_duration((now - parse_time(str(values[0]))).total_seconds())
+            return duration.human_duration(now - parse_time(str(values[0])))
         except ValueError:
             return None
     if len(values) == 1:

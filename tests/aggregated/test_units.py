@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from app.aggregated import discovery, patch, table
 from app.registry.rest import FieldSelector
 from app.storage import errors
 from app.storage.objects import decode_continue, encode_continue
-from kubebind.apis import resources
+from kubebind.apis import duration, resources
 
 
 def test_merge_patch_rfc7386() -> None:
@@ -61,7 +62,9 @@ def test_printer_columns_and_ages() -> None:
     assert [c["name"] for c in t["columnDefinitions"]] == ["Name", "Resources", "PermissionClaims", "Age"]
     cells = t["rows"][0]["cells"]
     assert cells[:3] == ["cowboys", "wildwest.dev,sheriff.dev", "secrets"] and "y" in cells[3]
-    assert [table.human_duration(s) for s in (5, 119, 150, 3600, 3 * 86400, 400 * 86400)] == [
+    assert [
+        duration.human_duration(timedelta(seconds=s)) for s in (5, 119, 150, 3600, 3 * 86400, 400 * 86400)
+    ] == [
         "5s",
         "119s",
         "2m30s",
