@@ -65,7 +65,7 @@ class Cluster:
 
     def apply(self, manifest: dict[str, Any] | list[dict[str, Any]]) -> None:
         docs = manifest if isinstance(manifest, list) else [manifest]
-        self.kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump_all(docs))
+        self.kubectl("apply", "--server-side", "--force-conflicts", "-f", "-", input=yaml.safe_dump_all(docs))
 
     def token_kubeconfig(self, path: Path, token: str, namespace: str | None = None) -> Path:
         return kubeconfig_files.write_kubeconfig(
@@ -103,6 +103,27 @@ class Cluster:
             except kubernetes.client.ApiException as exc:
                 if exc.status != 404:
                     raise
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def wildwest_crd(plural: str = "cowboys", kind: str = "Cowboy", scope: str = "Namespaced") -> dict[str, Any]:
+    """The example Cowboys CRD (``examples/crd-cowboys.yaml``), optionally renamed and re-scoped.
+
+    Every test package builds its ``*.wildwest.dev`` CRDs here: they share the session provider and
+    consumer, so two packages defining the same CRD differently would break each other.
+    """
+    crd: dict[str, Any] = yaml.safe_load((EXAMPLES / "crd-cowboys.yaml").read_text())
+    crd["metadata"]["name"] = f"{plural}.wildwest.dev"
+    crd["spec"]["names"] = {
+        "plural": plural,
+        "singular": kind.lower(),
+        "kind": kind,
+        "listKind": f"{kind}List",
+    }
+    crd["spec"]["scope"] = scope
+    return crd
 
 
 def wait_for(predicate: Any, timeout: float = 30.0, interval: float = 0.1, what: str = "condition") -> Any:

@@ -226,6 +226,13 @@ async def test_bookmarks_advance_the_reflector_version(
 ) -> None:
     other = f"churn-{uuid.uuid4().hex[:8]}"
     await api.create(NAMESPACES, {"metadata": {"name": other}})
+    # kube-controller-manager publishes kube-root-ca.crt into new namespaces asynchronously; let it
+    # land first, or its ADDED event would be mistaken for a bookmark reaching the handlers.
+    for _ in range(100):
+        listed_cms = (await api.list(CONFIGMAPS, namespace=provider_namespace))["items"]
+        if any(o["metadata"]["name"] == "kube-root-ca.crt" for o in listed_cms):
+            break
+        await asyncio.sleep(0.1)
     informer = SharedInformer(ListWatch(api, CONFIGMAPS, provider_namespace), min_watch_timeout=4)
     rec = Recorder()
     informer.add_event_handler(rec)

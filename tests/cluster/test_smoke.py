@@ -30,37 +30,11 @@ from kubernetes.client import ApiException
 from kubebind.localcluster import pki
 from kubebind.localcluster.cluster import ClusterPair
 from kubebind.localcluster.tls import client_context as tls
-from tests.harness import Cluster, wait_for
+from tests.harness import Cluster, wait_for, wildwest_crd
 
 pytestmark = pytest.mark.cluster
 
-COWBOY_CRD: dict[str, Any] = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "cowboys.wildwest.dev", "labels": {"kube-bind.io/exported": "true"}},
-    "spec": {
-        "group": "wildwest.dev",
-        "names": {"plural": "cowboys", "singular": "cowboy", "kind": "Cowboy", "listKind": "CowboyList"},
-        "scope": "Namespaced",
-        "versions": [
-            {
-                "name": "v1alpha1",
-                "served": True,
-                "storage": True,
-                "subresources": {"status": {}},
-                "schema": {
-                    "openAPIV3Schema": {
-                        "type": "object",
-                        "properties": {
-                            "spec": {"type": "object", "properties": {"intent": {"type": "string"}}},
-                            "status": {"type": "object", "properties": {"result": {"type": "string"}}},
-                        },
-                    }
-                },
-            }
-        ],
-    },
-}
+COWBOY_CRD = wildwest_crd()
 
 
 def _ensure_cowboy_crd(cluster: Cluster) -> None:

@@ -35,6 +35,7 @@ from kubebind.kube.resources import (
     ResourceRef,
 )
 from kubebind.localcluster import kubeconfig as kubeconfig_files
+from tests import harness
 
 
 class Endpoint(Protocol):
@@ -80,40 +81,7 @@ COWBOYS = ResourceRef("wildwest.dev", "v1alpha1", "cowboys", True, "Cowboy")
 
 
 def cowboy_crd(*, plural: str = "cowboys", kind: str = "Cowboy", scope: str = "Namespaced") -> Object:
-    singular = kind.lower()
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{plural}.wildwest.dev", "labels": {constants.LABEL_EXPORTED: "true"}},
-        "spec": {
-            "group": "wildwest.dev",
-            "names": {"plural": plural, "singular": singular, "kind": kind, "listKind": f"{kind}List"},
-            "scope": scope,
-            "versions": [
-                {
-                    "name": "v1alpha1",
-                    "served": True,
-                    "storage": True,
-                    "subresources": {"status": {}},
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "properties": {
-                                "spec": {
-                                    "type": "object",
-                                    "properties": {
-                                        "intent": {"type": "string"},
-                                        "secretRef": {"type": "string"},
-                                    },
-                                },
-                                "status": {"type": "object", "properties": {"result": {"type": "string"}}},
-                            },
-                        }
-                    },
-                }
-            ],
-        },
-    }
+    return harness.wildwest_crd(plural, kind, scope)
 
 
 def bound_schema_for(

@@ -37,6 +37,7 @@ from app.handshake.settings import ServiceSettings
 from kubebind.apis import openapi, resources
 from kubebind.kube import ApiClient, errors
 from kubebind.localcluster.ports import free_port
+from tests import harness
 from tests.harness import Cluster
 
 PROVIDER_KINDS = [i.kind for i in resources.ALL if i.side is not resources.Side.CONSUMER]
@@ -103,45 +104,7 @@ async def kube_bind_kinds(admin: ApiClient) -> str:
 
 
 def _wildwest_crd(plural: str, kind: str, scope: str) -> dict[str, Any]:
-    schema = {
-        "type": "object",
-        "properties": {
-            "spec": {
-                "type": "object",
-                "properties": {
-                    "intent": {"type": "string"},
-                    "secretRefs": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["name"],
-                            "properties": {"name": {"type": "string"}, "namespace": {"type": "string"}},
-                        },
-                    },
-                },
-            },
-            "status": {"type": "object", "properties": {"result": {"type": "string"}}},
-        },
-    }
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{plural}.wildwest.dev", "labels": {"kube-bind.io/exported": "true"}},
-        "spec": {
-            "group": "wildwest.dev",
-            "names": {"plural": plural, "singular": kind.lower(), "kind": kind, "listKind": f"{kind}List"},
-            "scope": scope,
-            "versions": [
-                {
-                    "name": "v1alpha1",
-                    "served": True,
-                    "storage": True,
-                    "schema": {"openAPIV3Schema": schema},
-                    "subresources": {"status": {}},
-                }
-            ],
-        },
-    }
+    return harness.wildwest_crd(plural, kind, scope)
 
 
 def template(
