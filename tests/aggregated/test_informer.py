@@ -147,4 +147,5 @@ def test_watch_sees_writes_through_another_replica(kube_bind_backend: KubeBindBa
         time.sleep(0.5)
     finally:
         informer.stop()
+        kube_bind_backend.stop_replicas()  # no stray process (nor Lease contender) for later tests
     assert informer.events == expected
