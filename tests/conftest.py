@@ -12,6 +12,9 @@ Fixtures:
 - ``extra_cluster``: factory for one more control plane on the same etcd (own PKI and issuer).
 - ``postgres_server`` (session): :class:`kubebind.localcluster.postgres.Postgres`.
 - ``database_url``: parametrised ``[sqlite, postgres]`` — a fresh, empty database per test.
+- ``kube_bind_backend`` / ``kube_bind_registration`` (session): the aggregated backend registered as
+  the provider's ``v1alpha2.kube-bind.io`` APIService (plugin ``tests.aggregated.fixtures``; request
+  them by name, never import them: an imported copy is a second definition, i.e. a second backend).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from kubebind.localcluster.cluster import ClusterPair
 from kubebind.localcluster.postgres import Postgres
 from kubebind.localcluster.process import ProcessError
 from tests.harness import Cluster
+
+pytest_plugins = ["tests.aggregated.fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -3,11 +3,11 @@
 For ``APIServiceNamespace <name>`` in cluster namespace ``<ns>`` the provider namespace is always
 ``<ns>-<name>`` (never the shared consumer name of the Go ``None`` isolation), annotated
 ``kube-bind.io/api-service-namespace: <ns>/<name>`` and labelled with its cluster namespace so
-unbind finds it. ``status.namespace`` is set as soon as the namespace exists, then Role +
-RoleBinding ``kube-binder-exports`` grant *this* consumer's ServiceAccount the exported and
-claimed resources of all its exports — in that namespace only. Export changes re-queue every
-APIServiceNamespace of the same cluster namespace. Deleting the APIServiceNamespace deletes the
-provider namespace (if it is still the one we made for it).
+unbind finds it. Role + RoleBinding ``kube-binder-exports`` grant *this* consumer's
+ServiceAccount the exported and claimed resources of all its exports — in that namespace only;
+``status.namespace`` is set once the namespace and that grant exist (it means "ready to use").
+Export changes re-queue every APIServiceNamespace of the same cluster namespace. Deleting the
+APIServiceNamespace deletes the provider namespace (if it is still the one we made for it).
 """
 
 from __future__ import annotations
@@ -63,6 +63,10 @@ class ServiceNamespaceReconciler:
             return None
         target = (sns.get("status") or {}).get("namespace") or target
         await self._ensure_namespace(target, annotation, key.namespace)
+        # Grant before publishing: ``status.namespace`` tells the konnector the namespace is
+        # ready to write into, so its RBAC must already be there (no window of 403s).
+        exports, _ = await self.client.list_all(refs.EXPORTS, namespace=key.namespace)
+        await ensure_namespace_grant(self.client, key.namespace, target, exports)
         if (sns.get("status") or {}).get("namespace") != target:
             await self.client.patch(
                 refs.SERVICE_NAMESPACES,
@@ -71,8 +75,6 @@ class ServiceNamespaceReconciler:
                 namespace=key.namespace,
                 subresource="status",
             )
-        exports, _ = await self.client.list_all(refs.EXPORTS, namespace=key.namespace)
-        await ensure_namespace_grant(self.client, key.namespace, target, exports)
         return None
 
     async def _ensure_namespace(self, name: str, annotation: str, cluster_ns: str) -> None:

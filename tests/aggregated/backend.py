@@ -1,8 +1,9 @@
 """A real kube-bind backend process registered as the provider's ``v1alpha2.kube-bind.io`` APIService.
 
 Importable by other test packages: ``from tests.aggregated.backend import KubeBindBackend``; the
-fixtures live in ``tests/aggregated/conftest.py`` (``kube_bind_backend``; re-export them from
-another ``conftest.py`` with ``from tests.aggregated.conftest import kube_bind_backend, ...``).
+fixtures live in ``tests/aggregated/fixtures.py`` (``kube_bind_backend``), a plugin loaded by
+``tests/conftest.py``: request them by name anywhere under ``tests/``, never import them (an
+imported copy is a second fixture definition, hence a second backend competing for the APIService).
 
 One APIService per provider apiserver: the registration (Service ``kube-bind-backend`` of type
 ExternalName → localhost, APIService pointing at a fixed per-session port, caBundle of a
@@ -37,6 +38,11 @@ GROUP_VERSION = "/apis/kube-bind.io/v1alpha2"
 
 class KubeBindBackend:
     """The backend as a subprocess (``kube-bind-backend``), reachable directly and via the provider."""
+
+    #: Provider URL -> the instance whose registration is live. Two instances on one provider
+    #: would re-point the single APIService at each other's process and database and compete for
+    #: the controllers' leader Lease (controllers of one reconciling what the other serves).
+    _registered: dict[str, KubeBindBackend] = {}
 
     def __init__(self, provider: Cluster, local: LocalCluster, workdir: Path) -> None:
         self.provider = provider
@@ -99,6 +105,15 @@ class KubeBindBackend:
     # -- registration ------------------------------------------------------------------------------
 
     def register(self) -> None:
+        other = KubeBindBackend._registered.get(self.provider.url)
+        if other is not None and other is not self:
+            raise AssertionError(
+                f"APIService {APISERVICE} is already registered by another KubeBindBackend "
+                f"({other.workdir}): the kube_bind_backend fixtures were defined twice; request them "
+                "by name (plugin tests.aggregated.fixtures), never import them into a test module "
+                "or conftest.py"
+            )
+        KubeBindBackend._registered[self.provider.url] = self
         self.provider.apply(
             [
                 {
@@ -124,6 +139,8 @@ class KubeBindBackend:
         )
 
     def unregister(self) -> None:
+        if KubeBindBackend._registered.get(self.provider.url) is self:
+            del KubeBindBackend._registered[self.provider.url]
         self.provider.kubectl("delete", "apiservice", APISERVICE, "--ignore-not-found", check=False)
         self.provider.kubectl(
             "delete", "service", "-n", SERVICE_NAMESPACE, SERVICE_NAME, "--ignore-not-found", check=False

@@ -92,6 +92,14 @@ def _collection(name: str, label: str) -> dict[str, Any]:
     }
 
 
+def _delete_run(backend: KubeBindBackend, label: str) -> None:
+    """Remove this test's collections: the session's backend (and its database) is shared, and
+    other packages list the provider's collections."""
+    with backend.provider_client() as c:
+        r = c.delete(COLLECTIONS, params={"labelSelector": f"run={label}"})
+        assert r.status_code == 200, r.text
+
+
 def test_exactly_once_across_restart(kube_bind_backend: KubeBindBackend) -> None:
     label = uuid.uuid4().hex[:8]
     informer = Informer(kube_bind_backend.provider_client, f"run={label}")
@@ -124,6 +132,7 @@ def test_exactly_once_across_restart(kube_bind_backend: KubeBindBackend) -> None
         time.sleep(1)
     finally:
         informer.stop()
+        _delete_run(kube_bind_backend, label)
     assert informer.events == expected
 
 
@@ -147,4 +156,6 @@ def test_watch_sees_writes_through_another_replica(kube_bind_backend: KubeBindBa
         time.sleep(0.5)
     finally:
         informer.stop()
+        kube_bind_backend.stop_replicas()  # no stray process (nor Lease contender) for later tests
+        _delete_run(kube_bind_backend, label)
     assert informer.events == expected

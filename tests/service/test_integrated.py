@@ -17,7 +17,6 @@ from app.credentials import refs
 from kubebind.apis import openapi
 from kubebind.kube import ApiClient, errors
 from tests.aggregated.backend import KubeBindBackend
-from tests.aggregated.conftest import kube_bind_backend, kube_bind_registration
 from tests.service.conftest import (
     COWBOY_CLAIMS,
     PROVIDER_KINDS,
@@ -29,7 +28,6 @@ from tests.service.conftest import (
 from tests.service.helpers import bind_body, eventually, forbidden, request_export
 
 pytestmark = pytest.mark.cluster
-__all__ = ["kube_bind_backend", "kube_bind_registration"]
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,17 @@
-"""Fixtures of the aggregated API tests; importable by other test packages.
+"""Session fixtures of the aggregated backend, shared by every test package (a pytest plugin).
 
 ``kube_bind_backend`` (session, parametrised ``[sqlite, postgres]``): a :class:`KubeBindBackend`
 running the real ``kube-bind-backend`` process, registered once per session as the provider's
 ``v1alpha2.kube-bind.io`` APIService. Use ``.kubeconfig`` (provider admin, through aggregation),
 ``.url`` / ``.direct_client()`` (the backend itself), ``.restart()``, ``.add_replica()``.
-Other packages: ``from tests.aggregated.conftest import kube_bind_backend, kube_bind_registration``
-in their ``conftest.py``.
+
+Why a plugin (``pytest_plugins`` in ``tests/conftest.py``) and not a ``conftest.py``: a fixture
+is cached per *definition*, so importing these functions into another ``conftest.py`` or test
+module defines them a second time and a session running both packages gets a second backend.
+Both register the one APIService and compete for the controllers' leader Lease: the second
+registration re-points the APIService at its own process and database while the first process
+may keep leading, its controllers watching the other database (export requests never
+reconciled). Request the fixtures by name anywhere under ``tests/``; never import them.
 """
 
 from __future__ import annotations
