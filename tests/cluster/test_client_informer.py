@@ -25,9 +25,9 @@ from kubebind.kube.resources import (
     NAMESPACES,
     Object,
     ObjectKey,
-    ResourceRef,
 )
 from kubebind.runtime.controller import Controller
+from tests.cluster.test_client_watch import fresh_crd
 from tests.harness import Cluster
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(120)]
@@ -141,49 +141,6 @@ async def test_resume_after_stop_watches_from_last_version(
         await eventually(lambda: len(rec.events) >= 2, what="missed changes replayed by the watch")
     assert rec.events[:2] == [("delete", "a", False), ("add", "b", False)]
     assert informer.reflector.list_count == 1
-
-
-async def fresh_crd(api: kclient.ApiClient) -> ResourceRef:
-    group = f"t{uuid.uuid4().hex[:10]}.kubebind.test"
-    await api.create(
-        CUSTOM_RESOURCE_DEFINITIONS,
-        {
-            "metadata": {"name": f"widgets.{group}"},
-            "spec": {
-                "group": group,
-                "scope": "Namespaced",
-                "names": {
-                    "plural": "widgets",
-                    "singular": "widget",
-                    "kind": "Widget",
-                    "listKind": "WidgetList",
-                },
-                "versions": [
-                    {
-                        "name": "v1",
-                        "served": True,
-                        "storage": True,
-                        "schema": {
-                            "openAPIV3Schema": {
-                                "type": "object",
-                                "x-kubernetes-preserve-unknown-fields": True,
-                            }
-                        },
-                    }
-                ],
-            },
-        },
-    )
-    ref = ResourceRef(group, "v1", "widgets", kind="Widget")
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            await api.list(ref, limit=1)
-            return ref
-        except errors.NotFoundError:
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.1)
 
 
 async def test_gone_resource_version_relists_and_emits_tombstones(
