@@ -3,7 +3,9 @@
 Why: several konnector controllers write conditions on the same APIServiceBinding (secret
 validation, CRD installation, heartbeat). Each one re-reads the object, applies its own change and
 writes ``/status`` with the resourceVersion it read; on a conflict it re-reads and re-applies, so
-nobody's conditions are lost. Nothing is written when the change is a no-op.
+nobody's conditions are lost. Nothing is written when the change is a no-op. ``Ready`` is
+recomputed on every write; an APIServiceBinding's needs all of ``BINDING_READY_REQUIRES`` reported,
+so a first write by one controller (say ``SecretValid``) cannot make it Ready early.
 """
 
 from __future__ import annotations
@@ -11,12 +13,17 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
-from kubebind.apis import conditions
+from konnector import kinds
+from kubebind.apis import conditions, constants
 from kubebind.kube import errors
 from kubebind.kube.client import ApiClient
 from kubebind.kube.resources import Object, ResourceRef
 
 __all__ = ["update_status"]
+
+_READY_REQUIRES: dict[ResourceRef, tuple[str, ...]] = {
+    kinds.API_SERVICE_BINDINGS: constants.BINDING_READY_REQUIRES,
+}
 
 
 async def update_status(
@@ -41,7 +48,7 @@ async def update_status(
         desired.setdefault("status", {})
         mutate(desired)
         if summary:
-            conditions.set_summary(desired)
+            conditions.set_summary(desired, required=_READY_REQUIRES.get(ref, ()))
         if desired.get("status") == (current.get("status") or {}):
             return current
         try:

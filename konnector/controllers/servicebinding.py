@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from konnector import committer, crd, kinds
@@ -58,6 +59,9 @@ async def reconcile(p: Provider, name: str) -> None:
 
     export = p.exports.get(ObjectKey(p.namespace, name))
     errs: list[tuple[str, str, str]] = []  # (condition, reason, message)
+    # Not failures, just not usable yet (CRD being established, informers listing): Ready stays
+    # False so that "Ready" means objects of the bound kinds can be created and are synced.
+    pending: list[tuple[str, str]] = []  # (reason, message)
     bound: list[dict[str, str]] = []
     crd_conditions: dict[str, Object] = {}
     wanted_syncers: set[str] = set()
@@ -99,9 +103,26 @@ async def reconcile(p: Provider, name: str) -> None:
                 continue
             crd_conditions[bs_name] = current
             await _mirror_bound_schema_status(p, bs, current)
-            if crd.established(current):
-                await _ensure_syncer(p, binding, export, bs, isolation_mode, informer_scope)
-                wanted_syncers.add(_syncer_name(name, bs_name))
+            crd_name = str(current["metadata"]["name"])
+            if not crd.established(current):
+                pending.append(
+                    (
+                        constants.REASON_CRD_NOT_ESTABLISHED,
+                        f"waiting for CustomResourceDefinition {crd_name} to be established",
+                    )
+                )
+                continue
+            await _ensure_syncer(p, binding, export, bs, isolation_mode, informer_scope)
+            syncer_name = _syncer_name(name, bs_name)
+            wanted_syncers.add(syncer_name)
+            running = p.syncers.get(syncer_name)
+            if running is not None and not running.syncer.synced():
+                pending.append(
+                    (
+                        constants.REASON_INFORMERS_SYNCING,
+                        f"waiting for the informers of {crd_name} to list consumer and provider objects",
+                    )
+                )
         claims = espec.get("permissionClaims") or []
         for claim in claims:
             if (str(claim.get("group") or ""), str(claim.get("resource"))) not in constants.CLAIMABLE_APIS:
@@ -110,7 +131,7 @@ async def reconcile(p: Provider, name: str) -> None:
             wanted_syncers.add(claim_name)
         await p.stop_syncers(name, keep=wanted_syncers)
 
-    await _write_binding_status(p, name, export, errs, bound)
+    await _write_binding_status(p, name, export, errs, bound, pending)
     if export is not None:
         await _write_export_status(p, export, errs)
     for cond, reason, message in errs:
@@ -120,6 +141,8 @@ async def reconcile(p: Provider, name: str) -> None:
         )
     if errs:
         raise Requeue(5.0, "binding has errors")
+    if pending:
+        raise Requeue(0.5, pending[0][1])
 
 
 def _syncer_name(binding: str, bs_name: str) -> str:
@@ -380,6 +403,7 @@ async def _write_binding_status(
     export: Object | None,
     errs: list[tuple[str, str, str]],
     bound: list[dict[str, str]],
+    pending: Sequence[tuple[str, str]] = (),
 ) -> None:
     cb = p.cluster_bindings.get(ObjectKey(p.namespace, constants.CLUSTER_BINDING_NAME))
     pretty = str(((cb or {}).get("spec") or {}).get("providerPrettyName") or "")
@@ -399,6 +423,14 @@ async def _write_binding_status(
                     errs[0][1],
                     constants.SEVERITY_WARNING,
                     errs[0][2],
+                )
+            elif pending:
+                conditions.mark_false(
+                    obj,
+                    constants.CONDITION_SCHEMA_IN_SYNC,
+                    pending[0][0],
+                    constants.SEVERITY_INFO,
+                    pending[0][1],
                 )
             else:
                 conditions.mark_true(obj, constants.CONDITION_SCHEMA_IN_SYNC)

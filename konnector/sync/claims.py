@@ -221,6 +221,10 @@ class ClaimSyncer:
         await self.provider_informer.wait_synced(60)
         self.controller.start()
 
+    def synced(self) -> bool:
+        """Both informers have listed once."""
+        return self.consumer_informer.has_synced() and self.provider_informer.has_synced()
+
     async def stop(self) -> None:
         await asyncio.gather(
             self.controller.stop(),

@@ -180,6 +180,10 @@ class ResourceSyncer:
         self._started = True
         log.info("syncer started syncer=%s", self.name)
 
+    def synced(self) -> bool:
+        """Both informers have listed once: the bound kind is served and its objects are known."""
+        return self._started and self.consumer_informer.has_synced() and self.provider_informer.has_synced()
+
     async def stop(self) -> None:
         await asyncio.gather(
             self.spec_controller.stop(),

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Collection, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -296,12 +296,26 @@ def get_severity(obj: ConditionsObject, ctype: str) -> str:
 _FALSE_PRIORITY = {constants.SEVERITY_ERROR: 0, constants.SEVERITY_WARNING: 1, constants.SEVERITY_INFO: 2}
 
 
-def summary(obj: ConditionsObject, *, ready_type: str = constants.CONDITION_READY) -> dict[str, Any] | None:
-    """The ``Ready`` condition (without time) implied by the other conditions, or ``None``."""
+def summary(
+    obj: ConditionsObject,
+    *,
+    ready_type: str = constants.CONDITION_READY,
+    required: Collection[str] = (),
+) -> dict[str, Any] | None:
+    """The ``Ready`` condition (without time) implied by the other conditions, or ``None``.
+
+    ``required`` names conditions that must be present before ``Ready`` can be True: while one is
+    missing (its controller has not looked yet) ``Ready`` is False with reason ``Pending``.
+    """
     others = sort_conditions([c for c in get_conditions(obj) if c.get("type") != ready_type])
-    if not others:
+    missing = [t for t in required if not any(c.get("type") == t for c in others)]
+    if not others and not missing:
         return None
     falses = [c for c in others if c.get("status") == constants.STATUS_FALSE]
+    if not falses and missing:
+        return false_condition(
+            ready_type, constants.REASON_PENDING, constants.SEVERITY_INFO, f"waiting for {', '.join(missing)}"
+        )
     if falses:
         # Unknown/empty severities rank after Info; sorted() is stable, so type order wins ties.
         top = sorted(falses, key=lambda c: _FALSE_PRIORITY.get(str(c.get("severity") or ""), 3))[0]
@@ -318,9 +332,13 @@ def summary(obj: ConditionsObject, *, ready_type: str = constants.CONDITION_READ
 
 
 def set_summary(
-    obj: ConditionsObject, *, clock: Clock = utc_now, ready_type: str = constants.CONDITION_READY
+    obj: ConditionsObject,
+    *,
+    clock: Clock = utc_now,
+    ready_type: str = constants.CONDITION_READY,
+    required: Collection[str] = (),
 ) -> None:
     """Compute and set ``Ready`` from all other conditions (no-op when there are none)."""
-    cond = summary(obj, ready_type=ready_type)
+    cond = summary(obj, ready_type=ready_type, required=required)
     if cond is not None:
         set(obj, cond, clock=clock)

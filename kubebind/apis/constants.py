@@ -118,6 +118,9 @@ CONDITION_HEALTHY: Final = "Healthy"
 CONDITION_INFORMERS_SYNCED: Final = "InformersSynced"
 CONDITION_HEARTBEATING: Final = "Heartbeating"
 CONDITION_SCHEMA_IN_SYNC: Final = "SchemaInSync"
+#: An APIServiceBinding is Ready only once each of these was reported (and none is False): the
+#: kubeconfig Secret checked, the provider reached, every bound CRD established and syncing.
+BINDING_READY_REQUIRES: Final = (CONDITION_SECRET_VALID, CONDITION_CONNECTED, CONDITION_SCHEMA_IN_SYNC)
 # APIServiceBindingBundle
 CONDITION_SYNCED: Final = "Synced"
 
@@ -159,6 +162,9 @@ REASON_BOUND_SCHEMA_FETCH_FAILED: Final = "BoundSchemaFetchFailed"
 REASON_CRD_CREATE_FAILED: Final = "CustomResourceDefinitionCreateFailed"
 REASON_FOREIGN_CRD: Final = "ForeignCustomResourceDefinition"
 REASON_CRD_UPDATE_FAILED: Final = "CustomResourceDefinitionUpdateFailed"
+# APIServiceBinding not Ready yet, without a failure (severity Info)
+REASON_CRD_NOT_ESTABLISHED: Final = "CustomResourceDefinitionNotEstablished"
+REASON_INFORMERS_SYNCING: Final = "InformersSyncing"
 # APIServiceBindingBundle
 REASON_PROVIDER_CLIENT_ERROR: Final = "ProviderClientError"
 REASON_LIST_EXPORTS_FAILED: Final = "ListExportsFailed"

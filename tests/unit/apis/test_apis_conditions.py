@@ -123,6 +123,23 @@ def test_summary_all_true_is_true() -> None:
     }
 
 
+def test_summary_waits_for_required_conditions() -> None:
+    clock = FakeClock()
+    obj = _obj()
+    conditions.mark_true(obj, constants.CONDITION_SECRET_VALID, clock=clock)
+    conditions.set_summary(obj, clock=clock, required=constants.BINDING_READY_REQUIRES)
+    assert conditions.is_false(obj, "Ready")
+    assert conditions.get_reason(obj, "Ready") == constants.REASON_PENDING
+    assert conditions.get_message(obj, "Ready") == "waiting for Connected, SchemaInSync"
+    conditions.mark_false(obj, constants.CONDITION_CONNECTED, "Down", "Error", "no provider", clock=clock)
+    conditions.set_summary(obj, clock=clock, required=constants.BINDING_READY_REQUIRES)
+    assert conditions.get_reason(obj, "Ready") == "Down", "a reported failure beats a missing condition"
+    conditions.mark_true(obj, constants.CONDITION_CONNECTED, clock=clock)
+    conditions.mark_true(obj, constants.CONDITION_SCHEMA_IN_SYNC, clock=clock)
+    conditions.set_summary(obj, clock=clock, required=constants.BINDING_READY_REQUIRES)
+    assert conditions.is_true(obj, "Ready")
+
+
 def test_summary_unknown_when_not_all_true_and_none_false() -> None:
     clock = FakeClock()
     obj = _obj()
