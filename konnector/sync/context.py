@@ -46,6 +46,12 @@ class SyncContext:
     #: create + get when the consumer event of our own finalizer write arrives first).
     recent: dict[ObjectKey, tuple[float, Object]] = field(default_factory=dict)
 
+    #: Consumer objects whose finalizer and provider trace annotations we wrote, by key, with the
+    #: (consumer uid, provider uid) written: until the consumer cache shows that write, a reconcile
+    #: woken by the provider's ADDED event must not write it again from the stale cached copy (a
+    #: certain 409 Conflict and a rate-limited retry per object).
+    meta_written: dict[ObjectKey, tuple[str, str]] = field(default_factory=dict)
+
     def remember_created(self, pkey: ObjectKey, obj: Object) -> None:
         self.recent[pkey] = (time.monotonic(), obj)
 

@@ -141,11 +141,13 @@ class ResourceSyncer:
 
     def _on_consumer(self, event: str, obj: Object) -> None:
         key = object_key(obj)
-        if event != "DELETED":
+        if event == "DELETED":
+            self.ctx.meta_written.pop(key, None)
+        else:
             self.ctx.mark_seen(spec.SPEC, key)
-        self.spec_controller.enqueue(key)
-        if event == "ADDED":
+            # Also on MODIFIED: the status reconcile waits for the spec reconcile's finalizer write.
             self.status_controller.enqueue(key)
+        self.spec_controller.enqueue(key)
 
     def _on_provider(self, event: str, obj: Object) -> None:
         self.ctx.forget_created(object_key(obj))

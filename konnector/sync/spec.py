@@ -137,12 +137,18 @@ async def _ensure_consumer_meta(ctx: SyncContext, obj: Object, pobj: Object) -> 
         patch["finalizers"] = [*finalizers, constants.FINALIZER_SYNCER]
     if any(annotations.get(k) != v for k, v in want.items()):
         patch["annotations"] = want
+    key = ObjectKey(str(meta.get("namespace") or ""), str(meta["name"]))
+    written = (str(meta.get("uid") or ""), want[constants.ANNOTATION_PROVIDER_UID])
     if not patch:
+        ctx.meta_written.pop(key, None)
         return obj
+    if ctx.meta_written.get(key) == written:
+        return obj  # our write is on its way to the cache; its MODIFIED event reconciles again
     patch["resourceVersion"] = meta.get("resourceVersion")
     result: Object = await ctx.consumer.patch(
-        ctx.consumer_ref, str(meta["name"]), {"metadata": patch}, namespace=meta.get("namespace") or None
+        ctx.consumer_ref, key.name, {"metadata": patch}, namespace=key.namespace or None
     )
+    ctx.meta_written[key] = written
     return result
 
 

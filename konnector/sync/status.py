@@ -46,6 +46,11 @@ async def reconcile_status(ctx: SyncContext, key: ObjectKey) -> None:
         constants.ANNOTATION_PROVIDER_UID: str(pmeta.get("uid") or ""),
     }
     if any(annotations.get(k) != v for k, v in want.items()):
+        if constants.FINALIZER_SYNCER not in (meta.get("finalizers") or []):
+            # The spec reconcile writes finalizer and annotations together right after it created
+            # the copy; this cached object predates that write, and patching it would conflict.
+            # The write's MODIFIED event brings the status reconcile back.
+            return
         obj = await ctx.consumer.patch(
             ctx.consumer_ref,
             key.name,

@@ -96,6 +96,10 @@ def decode_error(code: int, content: bytes) -> errors.ApiError:
     return errors.ApiError.from_response(code, body, fallback_message=text)
 
 
+#: Connections per server in a client's request pool (watches have a pool of their own).
+REQUEST_CONNECTIONS = 4
+
+
 class Session:
     """One connection pool plus a count of requests using it, so a retired pool closes when idle.
 
@@ -104,18 +108,28 @@ class Session:
     (1.0.x) then raises ``RemoteProtocolError`` even for a stream whose response had already
     arrived, and kube-apiserver sends GOAWAY after every 401 — so without the retry an expired
     token would never surface as :class:`~kubebind.kube.errors.UnauthorizedError`.
+
+    ``watches`` is a pool of its own for the long-lived watch streams. httpcore scans every
+    connection of a pool on each request (and, for each idle one, every connection again: the
+    keep-alive check is quadratic), so watch connections parked in the request pool made each
+    request of a konnector with dozens of informers cost milliseconds of CPU; they also counted
+    against the keep-alive limit, which closed idle request connections (a new TLS handshake per
+    request). Requests keep a small pool: ``REQUEST_CONNECTIONS`` in flight per server, the rest
+    wait for a free connection (kube-apiserver answers in milliseconds).
     """
 
     def __init__(self, config: RestConfig, *, http2: bool, timeout: float) -> None:
         self.key = config.transport_key()
         self._config = config
         self._timeout = timeout
-        self.http = self._client(http2)
+        self._http2 = http2
+        self.http = self._client(http2, REQUEST_CONNECTIONS)
         self._http1: httpx.AsyncClient | None = None if http2 else self.http
+        self._watches: httpx.AsyncClient | None = None
         self.active = 0
         self.retired = False
 
-    def _client(self, http2: bool) -> httpx.AsyncClient:
+    def _client(self, http2: bool, max_connections: int | None) -> httpx.AsyncClient:
         config = self._config
         return httpx.AsyncClient(
             base_url=config.server,
@@ -123,14 +137,21 @@ class Session:
             verify=_ssl_context(config) if config.server.startswith("https") else True,
             http2=http2,
             timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 10.0)),
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         )
 
     @property
     def http1(self) -> httpx.AsyncClient:
         if self._http1 is None:
-            self._http1 = self._client(False)
+            self._http1 = self._client(False, REQUEST_CONNECTIONS)
         return self._http1
+
+    @property
+    def watches(self) -> httpx.AsyncClient:
+        """The pool for watch streams (no connection limit: one per watch over HTTP/1.1)."""
+        if self._watches is None:
+            self._watches = self._client(self._http2, None)
+        return self._watches
 
     async def release(self) -> None:
         self.active -= 1
@@ -141,6 +162,8 @@ class Session:
         await self.http.aclose()
         if self._http1 is not None and self._http1 is not self.http:
             await self._http1.aclose()
+        if self._watches is not None:
+            await self._watches.aclose()
 
     @property
     def is_closed(self) -> bool:

@@ -93,10 +93,10 @@ class Watch:
         headers = client._headers()
         started = time.monotonic()
         try:
-            request = session.http.build_request(
+            request = session.watches.build_request(
                 "GET", self._path, params=query, headers=headers, extensions=extensions
             )
-            self._response = await session.http.send(request, stream=True)
+            self._response = await session.watches.send(request, stream=True)
         except httpx.RemoteProtocolError:
             # HTTP/2 connection ended by GOAWAY before the answer could be read: ask again over
             # HTTP/1.1 to get the real answer (see transport.Session).
