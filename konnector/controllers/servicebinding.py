@@ -416,24 +416,18 @@ async def _write_binding_status(
         if constants.CONDITION_CONNECTED not in failed:
             conditions.mark_true(obj, constants.CONDITION_CONNECTED)
         if constants.CONDITION_SCHEMA_IN_SYNC not in failed:
-            if errs:
-                conditions.mark_false(
-                    obj,
-                    constants.CONDITION_SCHEMA_IN_SYNC,
-                    errs[0][1],
-                    constants.SEVERITY_WARNING,
-                    errs[0][2],
-                )
-            elif pending:
-                conditions.mark_false(
-                    obj,
-                    constants.CONDITION_SCHEMA_IN_SYNC,
-                    pending[0][0],
-                    constants.SEVERITY_INFO,
-                    pending[0][1],
-                )
-            else:
+            # Another condition failed (Warning), or the CRDs are not usable yet (Info), or in sync.
+            not_in_sync = (
+                (errs[0][1], constants.SEVERITY_WARNING, errs[0][2])
+                if errs
+                else (pending[0][0], constants.SEVERITY_INFO, pending[0][1])
+                if pending
+                else None
+            )
+            if not_in_sync is None:
                 conditions.mark_true(obj, constants.CONDITION_SCHEMA_IN_SYNC)
+            else:
+                conditions.mark_false(obj, constants.CONDITION_SCHEMA_IN_SYNC, *not_in_sync)
         if export is not None:
             status["boundSchemas"] = bound
             claims = (export.get("spec") or {}).get("permissionClaims")

@@ -97,7 +97,7 @@ def decode_error(code: int, content: bytes) -> errors.ApiError:
 
 
 #: Connections per server in a client's request pool (watches have a pool of their own).
-REQUEST_CONNECTIONS = 4
+REQUEST_CONNECTIONS = 16
 
 
 class Session:
