@@ -385,6 +385,7 @@ async def main_async(args: argparse.Namespace) -> None:
         f"--provider-qps={args.qps}",
         f"--provider-burst={args.qps * 2}",
         f"--sync-workers={args.workers}",
+        *(["--http2"] if args.http2 else []),
     ]
     results = []
     for n in args.sizes:
@@ -409,6 +410,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=300, help="objects per latency phase")
     parser.add_argument("--qps", type=int, default=500, help="konnector --qps/--provider-qps (burst = 2x)")
     parser.add_argument("--workers", type=int, default=8, help="konnector --sync-workers")
+    parser.add_argument("--http2", action="store_true", help="konnector --http2")
     asyncio.run(main_async(parser.parse_args()))
 
 
