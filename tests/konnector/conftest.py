@@ -19,7 +19,7 @@ import dataclasses
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -170,13 +170,18 @@ async def get_or_none(client: ApiClient, ref: Any, name: str, namespace: str | N
 Binder = Callable[..., Awaitable[Object]]
 
 
+class MintedKubeconfig(Protocol):
+    """What :func:`bind` needs of a provider: the kubeconfig it minted for this consumer."""
+
+    @property
+    def kubeconfig(self) -> bytes: ...
+
+
 @pytest.fixture
 async def bind(admin_consumer: ApiClient, consumer_namespace: str) -> AsyncIterator[Binder]:
     created: list[str] = []
 
-    async def do_bind(
-        e: envmod.ProviderEnv, name: str, *, secret_name: str = "kubeconfig-provider"
-    ) -> Object:
+    async def do_bind(e: MintedKubeconfig, name: str, *, secret_name: str = "kubeconfig-provider") -> Object:
         data = {constants.KUBECONFIG_SECRET_KEY: base64.b64encode(e.kubeconfig).decode()}
         try:
             await admin_consumer.create(

@@ -18,6 +18,7 @@ import base64
 import ssl
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -27,16 +28,14 @@ import yaml
 
 from konnector import kinds
 from kubebind.apis import conditions, constants
-from kubebind.kube import errors
 from kubebind.kube.client import ApiClient
-from kubebind.kube.resources import SECRETS
 from kubebind.localcluster.cluster import ClusterPair
 from kubebind.localcluster.postgres import Postgres
 from tests import harness
 from tests.aggregated.backend import KubeBindBackend
 from tests.harness import Cluster
 from tests.konnector import env as envmod
-from tests.konnector.conftest import KonnectorRunner, drop_crd, wait_for
+from tests.konnector.conftest import Binder, KonnectorRunner, drop_crd, get_or_none, wait_for
 from tests.service.conftest import cli_login, template
 from tests.service.helpers import bind_body, request_export
 
@@ -45,6 +44,11 @@ pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.timeout(300
 COWBOYS = envmod.COWBOYS
 TEMPLATES = kinds.ref_for("APIServiceExportTemplate")
 BURST = 120
+
+
+@dataclass(frozen=True)
+class Minted:
+    kubeconfig: bytes
 
 
 @pytest.fixture
@@ -73,11 +77,11 @@ async def test_backend_restart_mid_sync(
     admin_consumer: ApiClient,
     consumer_namespace: str,
     run_konnector: KonnectorRunner,
+    bind: Binder,
 ) -> None:
     backend, env = real_backend
     admin_p = ApiClient.from_kubeconfig(str(backend.kubeconfig), http2=False)
     consumer_client: ApiClient | None = None
-    binding_name = ""
     try:
         # Provider: the exported Cowboys CRD and its template, the template through the aggregated API.
         await envmod.ensure_crd(admin_p, harness.wildwest_crd())
@@ -99,29 +103,9 @@ async def test_backend_restart_mid_sync(
         assert req["status"]["phase"] == "Succeeded", req["status"]
         binding_name = str(req["metadata"]["name"])
 
-        # Consumer cluster: kubeconfig Secret, APIServiceBinding, konnector.
-        await admin_consumer.create(
-            SECRETS,
-            {
-                "metadata": {"name": "kubeconfig-restart"},
-                "data": {constants.KUBECONFIG_SECRET_KEY: base64.b64encode(raw_kubeconfig).decode()},
-            },
-            namespace=consumer_namespace,
-        )
+        # Consumer cluster: konnector, kubeconfig Secret and APIServiceBinding.
         await run_konnector()
-        await admin_consumer.create(
-            kinds.API_SERVICE_BINDINGS,
-            {
-                "metadata": {"name": binding_name},
-                "spec": {
-                    "kubeconfigSecretRef": {
-                        "namespace": consumer_namespace,
-                        "name": "kubeconfig-restart",
-                        "key": constants.KUBECONFIG_SECRET_KEY,
-                    }
-                },
-            },
-        )
+        await bind(Minted(raw_kubeconfig), binding_name, secret_name="kubeconfig-restart")
 
         async def ready() -> bool:
             b = await admin_consumer.get(kinds.API_SERVICE_BINDINGS, binding_name)
@@ -181,21 +165,16 @@ async def test_backend_restart_mid_sync(
             return bool(beat) and datetime.fromisoformat(beat.replace("Z", "+00:00")) >= restarted_at
 
         await wait_for(heartbeat_after_restart, timeout=30, what="a heartbeat after the backend restart")
+
+        # A clean unbind through the restarted backend (the bind fixture cleans up on failure).
+        await admin_consumer.delete(kinds.API_SERVICE_BINDINGS, binding_name)
+
+        async def unbound() -> bool:
+            return await get_or_none(admin_consumer, kinds.API_SERVICE_BINDINGS, binding_name) is None
+
+        await wait_for(unbound, timeout=60, what="clean unbind")
     finally:
-        if binding_name:
-            try:
-                await admin_consumer.delete(kinds.API_SERVICE_BINDINGS, binding_name)
-
-                async def unbound() -> bool:
-                    try:
-                        await admin_consumer.get(kinds.API_SERVICE_BINDINGS, binding_name)
-                    except errors.NotFoundError:
-                        return True
-                    return False
-
-                await wait_for(unbound, timeout=60, what="clean unbind")
-            finally:
-                await drop_crd(admin_consumer, "cowboys.wildwest.dev")
+        await drop_crd(admin_consumer, "cowboys.wildwest.dev")
         if consumer_client is not None:
             await consumer_client.aclose()
         await admin_p.aclose()
