@@ -108,6 +108,11 @@ class Cluster:
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
+#: kube-controller-manager publishes this ConfigMap into every new namespace at a time of its own
+#: choosing; tests that watch ConfigMaps in a fresh namespace must not count its events.
+ROOT_CA_CONFIGMAP = "kube-root-ca.crt"
+
+
 def wildwest_crd(plural: str = "cowboys", kind: str = "Cowboy", scope: str = "Namespaced") -> dict[str, Any]:
     """The example Cowboys CRD (``examples/crd-cowboys.yaml``), optionally renamed and re-scoped.
 

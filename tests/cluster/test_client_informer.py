@@ -28,7 +28,7 @@ from kubebind.kube.resources import (
 )
 from kubebind.runtime.controller import Controller
 from tests.cluster.test_client_watch import fresh_crd
-from tests.harness import Cluster
+from tests.harness import ROOT_CA_CONFIGMAP, Cluster
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(120)]
 
@@ -39,11 +39,6 @@ async def api(provider: Cluster) -> AsyncIterator[kclient.ApiClient]:
         yield client
 
 
-# kube-controller-manager publishes this ConfigMap into every new namespace at a time of its own
-# choosing; its events would interleave with the ones a test makes.
-_ROOT_CA = "kube-root-ca.crt"
-
-
 class Recorder:
     """Records handler calls for the test's own ConfigMaps (not the controller-manager's)."""
 
@@ -51,7 +46,7 @@ class Recorder:
         self.events: list[tuple[str, str, Any]] = []
 
     def _record(self, event: str, name: str, detail: Any) -> None:
-        if name != _ROOT_CA:
+        if name != ROOT_CA_CONFIGMAP:
             self.events.append((event, name, detail))
 
     def on_add(self, obj: Object, is_in_initial_list: bool) -> None:
