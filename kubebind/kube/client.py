@@ -1,13 +1,15 @@
-"""An async Kubernetes API client on httpx, working on plain JSON objects.
+"""An async Kubernetes API client working on plain JSON objects.
 
 Why not the ``kubernetes`` package's client: it is synchronous (threads per watch), generated per
 kind, and cannot serve CRDs only known at runtime without its slow dynamic client. kube-bind needs
 many concurrent watches (one per bound resource and namespace), server-side apply, and credential
 rotation while watches run. This client is one :class:`ApiClient` per API server and credential:
 
-* **Transport**: one pooled ``httpx.AsyncClient``, HTTP/2 when the server offers it (watches then
-  share a connection as streams), JSON bodies encoded/decoded with orjson, every request throttled
-  by a client-side token bucket (``qps``/``burst``, :mod:`kubebind.kube.ratelimit`).
+* **Transport** (:mod:`kubebind.kube.transport`): pooled keep-alive HTTP/1.1 connections of our
+  own (:mod:`kubebind.kube.http11`, a fifth of httpx's CPU per request), or with ``http2=True``
+  an ``httpx.AsyncClient`` speaking HTTP/2 when the server offers it (watches then share a
+  connection as streams); JSON bodies encoded/decoded with orjson, every request throttled by a
+  client-side token bucket (``qps``/``burst``, :mod:`kubebind.kube.ratelimit`).
 * **Errors**: any non-2xx answer raises :class:`~kubebind.kube.errors.ApiError` (subclasses per
   code) carrying the server's ``Status``. 429/503 answers with ``Retry-After`` are retried a few
   times, as client-go does; so are reads whose HTTP/2 connection was closed under them (the
@@ -44,7 +46,7 @@ from typing import Any, Self
 import httpx
 import orjson
 
-from kubebind.kube import errors, transport
+from kubebind.kube import errors, http11, transport
 from kubebind.kube.discovery import Discovery
 from kubebind.kube.kubeconfig import RestConfig, load_kubeconfig, load_kubeconfig_dict
 from kubebind.kube.metrics import NOOP_REQUEST_METRICS, RequestMetrics
@@ -226,15 +228,26 @@ class ApiClient:
             started = time.monotonic()
             code = "error"
             try:
-                response = await (session.http1 if http1 else session.http).request(
-                    method,
-                    path,
-                    params=query,
-                    content=content,
-                    headers=self._headers(content_type),
-                    extensions=self._extensions(),
-                    timeout=request_timeout if request_timeout is not None else httpx.USE_CLIENT_DEFAULT,
-                )
+                response: httpx.Response | http11.Response
+                if http1 or not session.http2:
+                    response = await session.pool.request(
+                        method,
+                        path,
+                        params=query,
+                        headers=self._headers(content_type),
+                        content=content,
+                        timeout=request_timeout,
+                    )
+                else:
+                    response = await session.http.request(
+                        method,
+                        path,
+                        params=query,
+                        content=content,
+                        headers=self._headers(content_type),
+                        extensions=self._extensions(),
+                        timeout=request_timeout if request_timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                    )
             except (httpx.ConnectError, httpx.WriteError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
                 # Connect/WriteError: the request never reached the server whole, so it is safe to
                 # repeat. The others mean the connection ended under the request (e.g. an HTTP/2
@@ -254,7 +267,7 @@ class ApiClient:
                 await session.release()
             if response.is_success:
                 return orjson.loads(response.content) if response.content else None
-            retry_after = response.headers.get("Retry-After")
+            retry_after = response.headers.get("retry-after")
             if response.status_code in (429, 503) and retry_after and attempt < transport.MAX_RETRIES:
                 with contextlib.suppress(ValueError):
                     await asyncio.sleep(min(max(float(retry_after), 0.0), 10.0))

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-from kubebind.kube import errors
+from kubebind.kube import errors, http11
 from kubebind.kube.kubeconfig import RestConfig
 from kubebind.kube.selectors import LabelSelector
 
@@ -101,56 +101,74 @@ REQUEST_CONNECTIONS = 16
 
 
 class Session:
-    """One connection pool plus a count of requests using it, so a retired pool closes when idle.
+    """The connection pools of one (server, TLS identity), plus a count of requests using them
+    so that a retired session closes when idle.
 
-    ``http`` speaks HTTP/2 when the server offers it. ``http1`` is an HTTP/1.1-only pool, created
-    on first use, for retrying a request whose HTTP/2 connection was ended by a GOAWAY: httpcore
-    (1.0.x) then raises ``RemoteProtocolError`` even for a stream whose response had already
-    arrived, and kube-apiserver sends GOAWAY after every 401 — so without the retry an expired
-    token would never surface as :class:`~kubebind.kube.errors.UnauthorizedError`.
+    HTTP/1.1 (the default) goes through :mod:`kubebind.kube.http11`: ``pool`` holds up to
+    ``REQUEST_CONNECTIONS`` keep-alive connections for requests, each watch streams on a
+    connection of its own. It costs a fifth of httpx's CPU per request, which is what bounds
+    the konnector's throughput (figures in that module).
 
-    ``watches`` is a pool of its own for the long-lived watch streams. httpcore scans every
-    connection of a pool on each request (and, for each idle one, every connection again: the
-    keep-alive check is quadratic), so watch connections parked in the request pool made each
-    request of a konnector with dozens of informers cost milliseconds of CPU; they also counted
-    against the keep-alive limit, which closed idle request connections (a new TLS handshake per
-    request). Requests keep a small pool: ``REQUEST_CONNECTIONS`` in flight per server, the rest
-    wait for a free connection (kube-apiserver answers in milliseconds).
+    With ``http2`` requests and watches go through httpx: ``http`` for requests, ``watches`` —
+    a pool of its own — for the long-lived streams (httpcore scans every connection of a pool
+    on each request, so watch connections parked in the request pool made each request cost
+    milliseconds). A request whose HTTP/2 connection was ended by a GOAWAY is retried over
+    HTTP/1.1 on ``pool``: httpcore (1.0.x) then raises ``RemoteProtocolError`` even for a stream
+    whose response had already arrived, and kube-apiserver sends GOAWAY after every 401 — so
+    without the retry an expired token would never surface as
+    :class:`~kubebind.kube.errors.UnauthorizedError`.
     """
 
     def __init__(self, config: RestConfig, *, http2: bool, timeout: float) -> None:
         self.key = config.transport_key()
         self._config = config
         self._timeout = timeout
-        self._http2 = http2
-        self.http = self._client(http2, REQUEST_CONNECTIONS)
-        self._http1: httpx.AsyncClient | None = None if http2 else self.http
+        self.http2 = http2
+        self._pool: http11.ConnectionPool | None = None
+        self._http: httpx.AsyncClient | None = None
         self._watches: httpx.AsyncClient | None = None
         self.active = 0
         self.retired = False
+        self._closed = False
 
-    def _client(self, http2: bool, max_connections: int | None) -> httpx.AsyncClient:
+    def _client(self, max_connections: int | None) -> httpx.AsyncClient:
         config = self._config
         return httpx.AsyncClient(
             base_url=config.server,
             # A context per pool: httpcore sets ALPN protocols on the context it is given.
             verify=_ssl_context(config) if config.server.startswith("https") else True,
-            http2=http2,
+            http2=True,
             timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 10.0)),
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         )
 
     @property
-    def http1(self) -> httpx.AsyncClient:
-        if self._http1 is None:
-            self._http1 = self._client(False, REQUEST_CONNECTIONS)
-        return self._http1
+    def pool(self) -> http11.ConnectionPool:
+        """The HTTP/1.1 pool (requests; watches get a connection each)."""
+        if self._pool is None:
+            config = self._config
+            tls = _ssl_context(config) if config.server.startswith("https") else None
+            self._pool = http11.ConnectionPool(
+                http11.Endpoint.from_url(config.server, tls, config.tls_server_name),
+                max_connections=REQUEST_CONNECTIONS,
+                timeout=self._timeout,
+                connect_timeout=min(self._timeout, 10.0),
+            )
+        return self._pool
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The httpx HTTP/2 client for requests (``http2`` sessions only)."""
+        if self._http is None:
+            self._http = self._client(REQUEST_CONNECTIONS)
+        return self._http
 
     @property
     def watches(self) -> httpx.AsyncClient:
-        """The pool for watch streams (no connection limit: one per watch over HTTP/1.1)."""
+        """The httpx pool for watch streams (no connection limit: several streams share an
+        HTTP/2 connection until its stream limit)."""
         if self._watches is None:
-            self._watches = self._client(self._http2, None)
+            self._watches = self._client(None)
         return self._watches
 
     async def release(self) -> None:
@@ -159,12 +177,14 @@ class Session:
             await self.aclose()
 
     async def aclose(self) -> None:
-        await self.http.aclose()
-        if self._http1 is not None and self._http1 is not self.http:
-            await self._http1.aclose()
+        self._closed = True
+        if self._pool is not None:
+            await self._pool.aclose()
+        if self._http is not None:
+            await self._http.aclose()
         if self._watches is not None:
             await self._watches.aclose()
 
     @property
     def is_closed(self) -> bool:
-        return self.http.is_closed
+        return self._closed

@@ -15,12 +15,12 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, NamedTuple, Self, cast
 
 import httpx
 import orjson
 
-from kubebind.kube import errors, transport
+from kubebind.kube import errors, http11, transport
 from kubebind.kube.resources import Object
 
 if TYPE_CHECKING:
@@ -55,9 +55,10 @@ class Watch:
         self._path = path
         self._params = params
         self._timeout_seconds = timeout_seconds
-        self._response: httpx.Response | None = None
+        self._response: httpx.Response | None = None  # HTTP/2 (httpx)
+        self._stream: http11.Stream | None = None  # HTTP/1.1
         self._session: transport.Session | None = None
-        self._lines: AsyncIterator[str] | None = None
+        self._lines: AsyncIterator[str] | AsyncIterator[bytes] | None = None
         self._stopped = asyncio.Event()
         self._closed = False
 
@@ -75,6 +76,8 @@ class Watch:
     def stop(self) -> None:
         """End the iteration at the next opportunity (safe to call from any task)."""
         self._stopped.set()
+        if self._stream is not None:
+            self._stream.abort()
 
     @property
     def stopped(self) -> bool:
@@ -92,6 +95,43 @@ class Watch:
         extensions = {**client._extensions(), "timeout": httpx.Timeout(10.0, read=read).as_dict()}
         headers = client._headers()
         started = time.monotonic()
+        code = "error"
+        try:
+            if session.http2:
+                await self._start_httpx(session, query, headers, extensions)
+            else:
+                self._stream = await session.pool.stream(
+                    "GET", self._path, params=query, headers=headers, read_timeout=read
+                )
+                if self._stopped.is_set():
+                    self._stream.abort()
+            code = str(self._status)
+        finally:
+            client.metrics.observe_request("WATCH", code, time.monotonic() - started)
+        if self._stream is not None:
+            if not self._stream.is_success:
+                raise transport.decode_error(self._stream.status_code, await self._stream.read())
+            self._lines = self._stream.lines()
+            return
+        assert self._response is not None
+        if not self._response.is_success:
+            content = await self._response.aread()
+            raise transport.decode_error(self._response.status_code, content)
+        self._lines = self._response.aiter_lines()
+
+    @property
+    def _status(self) -> int:
+        answer = self._stream if self._stream is not None else self._response
+        assert answer is not None
+        return answer.status_code
+
+    async def _start_httpx(
+        self,
+        session: transport.Session,
+        query: dict[str, str],
+        headers: dict[str, str],
+        extensions: dict[str, Any],
+    ) -> None:
         try:
             request = session.watches.build_request(
                 "GET", self._path, params=query, headers=headers, extensions=extensions
@@ -100,17 +140,9 @@ class Watch:
         except httpx.RemoteProtocolError:
             # HTTP/2 connection ended by GOAWAY before the answer could be read: ask again over
             # HTTP/1.1 to get the real answer (see transport.Session).
-            request = session.http1.build_request(
-                "GET", self._path, params=query, headers=headers, extensions=extensions
+            self._stream = await session.pool.stream(
+                "GET", self._path, params=query, headers=headers, read_timeout=extensions["timeout"]["read"]
             )
-            self._response = await session.http1.send(request, stream=True)
-        finally:
-            code = str(self._response.status_code) if self._response is not None else "error"
-            client.metrics.observe_request("WATCH", code, time.monotonic() - started)
-        if not self._response.is_success:
-            content = await self._response.aread()
-            raise transport.decode_error(self._response.status_code, content)
-        self._lines = self._response.aiter_lines()
 
     async def __anext__(self) -> WatchEvent:
         if self._closed or self._stopped.is_set():
@@ -123,7 +155,39 @@ class Watch:
                 await self.aclose()
                 raise
         assert self._lines is not None
-        lines = self._lines
+        line = await (self._next_stream_line() if self._stream is not None else self._next_httpx_line())
+        event = orjson.loads(line)
+        kind = str(event.get("type", ""))
+        obj = event.get("object") or {}
+        if kind == "ERROR":
+            await self.aclose()
+            raise errors.ApiError.from_status(obj if isinstance(obj, dict) else {})
+        return WatchEvent(kind, obj)
+
+    async def _next_stream_line(self) -> bytes:
+        """HTTP/1.1: :meth:`stop` aborts the stream, which ends a pending read."""
+        lines = cast(AsyncIterator[bytes], self._lines)
+        try:
+            line = await anext(lines)
+        except StopAsyncIteration:
+            await self.aclose()
+            raise
+        except httpx.RemoteProtocolError:
+            # The server ended the stream abruptly (e.g. it shut down): same as a timeout.
+            await self.aclose()
+            raise StopAsyncIteration from None
+        except BaseException:
+            await self.aclose()
+            raise
+        if self._stopped.is_set():
+            await self.aclose()
+            raise StopAsyncIteration
+        return line
+
+    async def _next_httpx_line(self) -> str:
+        """HTTP/2: a read cannot be interrupted by closing the stream from another task, so
+        each read races :meth:`stop`."""
+        lines = cast(AsyncIterator[str], self._lines)
         while True:
             reader = asyncio.ensure_future(anext(lines))
             stopper = asyncio.ensure_future(self._stopped.wait())
@@ -150,21 +214,16 @@ class Watch:
             except BaseException:
                 await self.aclose()
                 raise
-            if not line.strip():
-                continue
-            event = orjson.loads(line)
-            kind = str(event.get("type", ""))
-            obj = event.get("object") or {}
-            if kind == "ERROR":
-                await self.aclose()
-                raise errors.ApiError.from_status(obj if isinstance(obj, dict) else {})
-            return WatchEvent(kind, obj)
+            if line.strip():
+                return line
 
     async def aclose(self) -> None:
         if self._closed:
             return
         self._closed = True
         try:
+            if self._stream is not None:
+                await self._stream.aclose()
             if self._response is not None:
                 await self._response.aclose()
         finally:

@@ -19,9 +19,11 @@ from tests.harness import Cluster
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(60)]
 
 
-@pytest.fixture
-async def api(provider: Cluster) -> AsyncIterator[kclient.ApiClient]:
-    async with kclient.ApiClient.from_kubeconfig(provider.kubeconfig) as client:
+@pytest.fixture(params=["http1.1", "http2"])
+async def api(provider: Cluster, request: pytest.FixtureRequest) -> AsyncIterator[kclient.ApiClient]:
+    """Every test runs on both transports: our HTTP/1.1 pool and httpx's HTTP/2."""
+    http2 = request.param == "http2"
+    async with kclient.ApiClient.from_kubeconfig(provider.kubeconfig, http2=http2) as client:
         yield client
 
 
@@ -36,6 +38,9 @@ async def test_server_speaks_http2_and_reports_version(api: kclient.ApiClient) -
     assert version["major"] == "1"
     response = await api._session.http.get("/version", headers=api._headers())
     assert response.http_version == "HTTP/2"
+    # the HTTP/1.1 pool, when the client uses it, has kept its one connection alive
+    if not api._session.http2:
+        assert api._session.pool._idle and api._session.pool._idle[0].requests == 1
 
 
 async def test_create_get_update_delete(api: kclient.ApiClient, provider_namespace: str) -> None:

@@ -18,9 +18,11 @@ from tests.harness import ROOT_CA_CONFIGMAP, Cluster
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(90)]
 
 
-@pytest.fixture
-async def api(provider: Cluster) -> AsyncIterator[kclient.ApiClient]:
-    async with kclient.ApiClient.from_kubeconfig(provider.kubeconfig) as client:
+@pytest.fixture(params=["http1.1", "http2"])
+async def api(provider: Cluster, request: pytest.FixtureRequest) -> AsyncIterator[kclient.ApiClient]:
+    """Every test runs on both transports: our HTTP/1.1 pool and httpx's HTTP/2."""
+    http2 = request.param == "http2"
+    async with kclient.ApiClient.from_kubeconfig(provider.kubeconfig, http2=http2) as client:
         yield client
 
 
