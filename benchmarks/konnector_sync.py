@@ -8,8 +8,9 @@ For each size N it starts from an empty binding on a fresh local provider/consum
 
 1. **Cold sync**: N Cowboys are created in the consumer while the konnector is stopped, then the
    konnector process starts; measured: time until all N provider copies exist and all N consumer
-   objects carry the syncer finalizer (the konnector's work is done). Floor: the same N
-   creates done directly against the provider apiserver (same client, same concurrency).
+   objects carry the syncer finalizer (the konnector's work is done), followed by watches.
+   Floor: the same N creates done directly against the provider apiserver (same client, same
+   concurrency).
 2. **Spec-sync latency** at a steady ``--rate`` objects/s on top of the N objects: time from the
    consumer create call to the provider copy's ADDED watch event. Floor: creates made directly on
    the provider at the same rate, timed from the call to their own watch event.
@@ -112,8 +113,10 @@ class Watcher:
 
     async def wait(self, names: list[str], within: float) -> None:
         deadline = time.monotonic() + within
+        pending = list(names)
         while time.monotonic() < deadline:
-            if all(n in self.seen for n in names):
+            pending = [n for n in pending if n not in self.seen]
+            if not pending:
                 return
             await asyncio.sleep(0.05)
 
@@ -147,7 +150,7 @@ def latencies(starts: dict[str, float], seen: dict[str, float]) -> list[float]:
 
 
 def konnector_process(
-    consumer_kubeconfig: Path, lease_ns: str, workdir: Path, extra: list[str]
+    consumer_kubeconfig: Path, lease_ns: str, workdir: Path, extra: list[str], port: int | None = None
 ) -> ManagedProcess:
     return ManagedProcess(
         "konnector-bench",
@@ -157,7 +160,7 @@ def konnector_process(
             "konnector.main",
             f"--kubeconfig={consumer_kubeconfig}",
             f"--lease-namespace={lease_ns}",
-            f"--server-address=127.0.0.1:{free_port()}",
+            f"--server-address=127.0.0.1:{port or free_port()}",
             "--heartbeat-interval=30s",
             "--log-level=WARNING",
             *extra,
@@ -216,11 +219,27 @@ async def run_size(
         scratch = f"floor-{uuid.uuid4().hex[:6]}"
         await admin_p.create(NAMESPACES, {"metadata": {"name": scratch}})
         out["cold_floor_s"] = await create_many(admin_p, scratch, [f"f-{i:05d}" for i in range(n)])
+        # Progress is followed with watches, not by listing: listing 10,000 objects a few times a
+        # second costs the apiservers more CPU than the sync being measured.
+        copies = Watcher(admin_p, pns, lambda o: True)
+        finalized = Watcher(
+            admin_c,
+            cns,
+            lambda o: constants.FINALIZER_SYNCER in (o["metadata"].get("finalizers") or []),
+        )
+        await copies.start()
+        await finalized.start()
         started = time.monotonic()
-        proc = konnector_process(pair.consumer.kubeconfig, cns, workdir, extra)
-        await _wait_count(admin_p, pns, n + 1, 900)
-        await _wait_finalized(admin_c, cns, n + 1, 900)
+        metrics_port = free_port()
+        proc = konnector_process(pair.consumer.kubeconfig, cns, workdir, extra, metrics_port)
+        await copies.wait(names, 900)
+        await finalized.wait(names, 900)
         out["cold_sync_s"] = time.monotonic() - started
+        await copies.stop()
+        await finalized.stop()
+        # and a list confirms it (the watches only saw the names they waited for)
+        await _wait_count(admin_p, pns, n + 1, 60)
+        await _wait_finalized(admin_c, cns, n + 1, 60)
         out["settle_s"] = await _settle(admin_c, admin_p, cns, pns)
 
         # 2. spec latency at a steady rate
@@ -233,10 +252,14 @@ async def run_size(
                 COWBOYS, {"metadata": {"name": nm}, "spec": {"intent": "steady"}}, namespace=cns
             )
 
+        before = await scrape(metrics_port)
         starts = await paced(sample_names, rate, consumer_create)
         await w.wait(sample_names, 120)
         await w.stop()
         out["spec"] = latencies(starts, w.seen)
+        after = await scrape(metrics_port)
+        out["spec_internals"] = internals(before, after)
+        out["spec_requests"] = request_counts(before, after, len(sample_names))
         wf = Watcher(admin_p, scratch, lambda o: True)
         await wf.start()
         floor_names = [f"sf-{i:05d}" for i in range(sample)]
@@ -285,6 +308,62 @@ async def run_size(
     finally:
         await admin_p.aclose()
         await admin_c.aclose()
+    return out
+
+
+Sums = dict[str, tuple[float, float]]
+
+#: Histograms whose mean over the spec phase shows where a sync's time goes inside the konnector.
+INTERNALS = {
+    "queue wait": "kube_bind_konnector_workqueue_queue_duration_seconds",
+    "reconcile": "kube_bind_konnector_workqueue_work_duration_seconds",
+    "consumer request": "kube_bind_konnector_consumer_client_request_duration_seconds",
+    "provider request": "kube_bind_konnector_provider_client_request_duration_seconds",
+    "rate limiter": "kube_bind_konnector_provider_client_rate_limiter_wait_seconds",
+}
+
+
+async def scrape(port: int) -> dict[str, tuple[float, float]]:
+    """(sum, count) per histogram of the konnector's /metrics, summed over labels; counters of
+    requests per side and verb as ``(value, 0)`` under ``<side> <VERB>``."""
+    import httpx
+
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+    totals: dict[str, list[float]] = {}
+    for line in text.splitlines():
+        if line.startswith("#") or " " not in line:
+            continue
+        name_labels, value = line.rsplit(" ", 1)
+        name = name_labels.split("{", 1)[0]
+        for suffix, idx in (("_sum", 0), ("_count", 1)):
+            if name.endswith(suffix):
+                totals.setdefault(name[: -len(suffix)], [0.0, 0.0])[idx] += float(value)
+        for side in ("consumer", "provider"):
+            if name == f"kube_bind_konnector_{side}_client_requests_total":
+                verb = name_labels.split('verb="', 1)[1].split('"', 1)[0]
+                totals.setdefault(f"{side} {verb}", [0.0, 0.0])[0] += float(value)
+    return {k: (v[0], v[1]) for k, v in totals.items()}
+
+
+def request_counts(before: Sums, after: Sums, objects: int) -> str:
+    """Requests per synced object between two scrapes, per side and verb."""
+    parts = []
+    for key in sorted(after):
+        if key.startswith(("consumer ", "provider ")) and key.split(" ", 1)[1].isupper():
+            delta = after[key][0] - before.get(key, (0.0, 0.0))[0]
+            if delta:
+                parts.append(f"{key} {delta / objects:.2f}")
+    return ", ".join(parts)
+
+
+def internals(before: Sums, after: Sums) -> dict[str, float]:
+    """Mean milliseconds per observation between two scrapes, for each of ``INTERNALS``."""
+    out: dict[str, float] = {}
+    for label, metric in INTERNALS.items():
+        s0, c0 = before.get(metric, (0.0, 0.0))
+        s1, c1 = after.get(metric, (0.0, 0.0))
+        out[label] = (s1 - s0) / (c1 - c0) * 1000 if c1 > c0 else float("nan")
     return out
 
 
@@ -373,6 +452,9 @@ def report(results: list[dict[str, Any]], rate: float, sample: int, extra: list[
         print(f"{r['n']:>7} {'konnector RSS (MiB)':<28} {r['rss_mib']:>12.1f} {'':>12}")
         print(f"{r['n']:>7} {'konnector CPU (s)':<28} {r['cpu_s']:>12.1f} {'':>12}")
         print(f"{r['n']:>7} {'backlog drained after (s)':<28} {r['settle_s']:>12.1f} {'':>12}")
+        means = ", ".join(f"{k} {v:.1f}" for k, v in r["spec_internals"].items())
+        print(f"{r['n']:>7} konnector means during the spec phase (ms): {means}")
+        print(f"{r['n']:>7} konnector requests per object in the spec phase: {r['spec_requests']}")
         lost = sample - len(r["spec"]), sample - len(r["status"])
         if any(lost):
             print(f"{r['n']:>7} WARNING: unsynced samples spec={lost[0]} status={lost[1]}")
@@ -409,7 +491,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="steady objects/s for latency phases")
     parser.add_argument("--sample", type=int, default=300, help="objects per latency phase")
     parser.add_argument("--qps", type=int, default=500, help="konnector --qps/--provider-qps (burst = 2x)")
-    parser.add_argument("--workers", type=int, default=8, help="konnector --sync-workers")
+    parser.add_argument("--workers", type=int, default=16, help="konnector --sync-workers")
     parser.add_argument("--http2", action="store_true", help="konnector --http2")
     asyncio.run(main_async(parser.parse_args()))
 

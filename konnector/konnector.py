@@ -79,6 +79,7 @@ class Konnector:
             burst=options.burst,
             user_agent="kube-bind-konnector",
             http2=options.http2,
+            metrics=self.metrics.consumer_requests,
         )
         self.events = EventRecorder(self.consumer, instance=options.identity)
         resync = options.resync_period

@@ -16,6 +16,7 @@ import time
 
 from konnector import options as options_module
 from konnector.konnector import Konnector
+from kubebind.runtime.gcpause import GCPauseGuard
 
 __all__ = ["cli", "main"]
 
@@ -51,6 +52,8 @@ def setup_logging(level: str, fmt: str) -> None:
 async def main(opts: options_module.Options) -> None:
     konnector = Konnector(opts)
     loop = asyncio.get_running_loop()
+    # Process-wide: the informer caches must not make every full GC a long pause (see gcpause).
+    gc_guard = loop.create_task(GCPauseGuard().run(), name="gc-pause-guard")
     task = loop.create_task(konnector.run(), name="konnector")
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
@@ -60,6 +63,7 @@ async def main(opts: options_module.Options) -> None:
     except asyncio.CancelledError:
         pass
     finally:
+        gc_guard.cancel()
         await konnector.aclose()
 
 

@@ -16,6 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from kubebind import workqueue
+from kubebind.kube.metrics import PrometheusRequestMetrics
 
 __all__ = ["Metrics"]
 
@@ -56,6 +57,11 @@ class Metrics:
         self.queue_metrics: workqueue.MetricsProvider = workqueue.PrometheusMetricsProvider(
             registry, prefix="kube_bind_konnector_workqueue"
         )
+        #: API requests (count by verb and code, latency, rate-limiter wait) per side; every
+        #: provider connection shares the provider family.
+        prefix = "kube_bind_konnector"
+        self.consumer_requests = PrometheusRequestMetrics(registry, prefix=f"{prefix}_consumer_client")
+        self.provider_requests = PrometheusRequestMetrics(registry, prefix=f"{prefix}_provider_client")
 
     def on_result(self, controller: str, seconds: float, error: BaseException | None) -> None:
         base = controller.split(":", 1)[0]

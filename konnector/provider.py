@@ -90,6 +90,7 @@ class Provider:
             burst=self.options.provider_burst,
             user_agent="kube-bind-konnector",
             http2=self.options.http2,
+            metrics=self.metrics.provider_requests,
         )
         self.bindings: set[str] = set()
         self.secret_refs: set[SecretRef] = set()

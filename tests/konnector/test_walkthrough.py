@@ -152,6 +152,8 @@ async def test_cowboys_walkthrough(
             in metrics
         )
         assert "kube_bind_konnector_workqueue_depth" in metrics
+        for side in ("consumer", "provider"):
+            assert f'kube_bind_konnector_{side}_client_requests_total{{code="201",verb="POST"}}' in metrics
 
     # Delete in the consumer removes both.
     await admin_consumer.delete(COWBOYS, "billy-the-kid", namespace=consumer_namespace)

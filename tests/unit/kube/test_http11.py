@@ -67,7 +67,8 @@ def keep_alive(body: bytes, *, chunked: bool = False, status: str = "200 OK") ->
             if chunked:
                 parts = [payload[i : i + 7] for i in range(0, len(payload), 7)]
                 encoded = b"".join(b"%x;ext=1\r\n%s\r\n" % (len(p), p) for p in parts) + b"0\r\n\r\n"
-                writer.write(b"HTTP/1.1 " + status.encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n" + encoded)
+                head = b"HTTP/1.1 " + status.encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n"
+                writer.write(head + encoded)
             else:
                 writer.write(
                     b"HTTP/1.1 %s\r\nContent-Length: %d\r\nX-Multi: a\r\nX-Multi: b\r\n\r\n%s"
@@ -82,7 +83,8 @@ async def test_keep_alive_reuses_one_connection_and_sends_the_path_prefix() -> N
     peer = Peer(keep_alive(b""))
     async with peer as pool:
         for i in range(5):
-            response = await pool.request("GET", f"/api/v1/x{i}", params={"labelSelector": "a=b,c"}, headers={})
+            params = {"labelSelector": "a=b,c"}
+            response = await pool.request("GET", f"/api/v1/x{i}", params=params, headers={})
             assert response.status_code == 200
             assert response.content == f"GET /prefix/api/v1/x{i}?labelSelector=a%3Db%2Cc HTTP/1.1".encode()
             assert response.headers["x-multi"] == "a, b"
@@ -106,7 +108,8 @@ async def test_request_body_and_content_length_reach_the_server() -> None:
             await writer.drain()
 
     async with Peer(echo_body) as pool:
-        response = await pool.request("POST", "/x", headers={"Content-Type": "application/json"}, content=b"{}")
+        json_type = {"Content-Type": "application/json"}
+        response = await pool.request("POST", "/x", headers=json_type, content=b"{}")
         empty = await pool.request("PATCH", "/x", headers={})
     assert (response.status_code, response.content) == (201, b"{}")
     assert empty.content == b""
