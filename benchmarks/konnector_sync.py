@@ -2,7 +2,7 @@
 
 Usage (from the repository root, with the venv):
 
-    .venv/bin/python -m benchmarks.konnector_sync --sizes 1000 10000 --rate 100 --sample 300
+    .venv/bin/python -m benchmarks.konnector_sync --sizes 1000 10000 --rate 100 --sample 1000
 
 For each size N it starts from an empty binding on a fresh local provider/consumer pair:
 
@@ -489,7 +489,9 @@ def main() -> None:
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--rate", type=float, default=100.0, help="steady objects/s for latency phases")
-    parser.add_argument("--sample", type=int, default=300, help="objects per latency phase")
+    parser.add_argument(
+        "--sample", type=int, default=1000, help="objects per latency phase (10 s at 100/s: a stable p99)"
+    )
     parser.add_argument("--qps", type=int, default=500, help="konnector --qps/--provider-qps (burst = 2x)")
     parser.add_argument("--workers", type=int, default=16, help="konnector --sync-workers")
     parser.add_argument("--http2", action="store_true", help="konnector --http2")
