@@ -1,4 +1,5 @@
-"""Runtime: controllers (cache ⇢ queue ⇢ workers), leader election, clocks, task supervision.
+"""Runtime: controllers (cache ⇢ queue ⇢ workers), leader election, clocks, task supervision, and
+the process-wide GC pause guard (:mod:`kubebind.runtime.gcpause`).
 
 The only package that joins ``kubebind.cache`` with ``kubebind.workqueue``. Re-exports below are
 the public surface (the one place where names rather than modules are imported).
