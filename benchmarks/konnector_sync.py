@@ -35,6 +35,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from konnector import kinds
 from kubebind.apis import constants
 from kubebind.kube import errors
@@ -331,8 +333,6 @@ INTERNALS = {
 async def scrape(port: int) -> dict[str, tuple[float, float]]:
     """(sum, count) per histogram of the konnector's /metrics, summed over labels; counters of
     requests per side and verb as ``(value, 0)`` under ``<side> <VERB>``."""
-    import httpx
-
     async with httpx.AsyncClient() as http:
         text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
     totals: dict[str, list[float]] = {}

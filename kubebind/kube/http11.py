@@ -21,7 +21,6 @@ and chunked bodies, no redirects, no cookies, no compression (we never ask for i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
@@ -271,7 +270,7 @@ class Stream:
                     if self.aborted:
                         return
                     raise httpx.RemoteProtocolError(str(exc)) from exc
-                except (OSError, ssl.SSLError) as exc:
+                except OSError as exc:  # ssl.SSLError is an OSError
                     if self.aborted:
                         return
                     raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
@@ -336,7 +335,7 @@ class ConnectionPool:
                 )
         except TimeoutError as exc:
             raise httpx.ConnectTimeout(f"connecting to {endpoint.host}:{endpoint.port} timed out") from exc
-        except (OSError, ssl.SSLError) as exc:
+        except OSError as exc:  # ssl.SSLError is an OSError
             raise httpx.ConnectError(f"{endpoint.host}:{endpoint.port}: {exc}") from exc
         return _Connection(reader, writer)
 
@@ -365,9 +364,9 @@ class ConnectionPool:
         endpoint = self.endpoint
         length = len(content) if content is not None else (0 if method in ("POST", "PUT", "PATCH") else None)
         head = _head(endpoint, method, endpoint.target(path, params), headers, length)
-        deadline = time.monotonic() + (self._timeout if timeout is None else timeout)
+        deadline = asyncio.get_running_loop().time() + (self._timeout if timeout is None else timeout)
         try:
-            async with asyncio.timeout_at(asyncio.get_running_loop().time() + (deadline - time.monotonic())):
+            async with asyncio.timeout_at(deadline):
                 await self._slots.acquire()
         except TimeoutError as exc:
             raise httpx.PoolTimeout("no free connection within the timeout") from exc
@@ -380,12 +379,12 @@ class ConnectionPool:
     async def _exchange(
         self, connection: _Connection, method: str, head: bytes, content: bytes | None, deadline: float
     ) -> Response:
+        """``deadline`` is in event-loop time."""
         reused = connection.requests > 0
         connection.requests += 1
-        loop_deadline = asyncio.get_running_loop().time() + (deadline - time.monotonic())
         stage = "write"
         try:
-            async with asyncio.timeout_at(loop_deadline):
+            async with asyncio.timeout_at(deadline):
                 await connection.send(head, content)
                 stage = "read"
                 status, headers = await connection.read_head()
@@ -402,7 +401,7 @@ class ConnectionPool:
                 # protocol error (only reads are repeated; a write may have reached the server).
                 raise httpx.RemoteProtocolError(f"server closed the connection: {exc}") from exc
             raise httpx.ReadError(str(exc)) from exc
-        except (OSError, ssl.SSLError) as exc:
+        except OSError as exc:  # ssl.SSLError is an OSError
             connection.close()
             kind = httpx.WriteError if stage == "write" else httpx.ReadError
             raise kind(str(exc) or type(exc).__name__) from exc
@@ -444,7 +443,7 @@ class ConnectionPool:
         except _Closed as exc:
             self._forget(connection)
             raise httpx.RemoteProtocolError(str(exc)) from exc
-        except (OSError, ssl.SSLError) as exc:
+        except OSError as exc:  # ssl.SSLError is an OSError
             self._forget(connection)
             raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
         except BaseException:
@@ -462,5 +461,3 @@ class ConnectionPool:
             connection.close()
         self._idle.clear()
         self._streams.clear()
-        with contextlib.suppress(Exception):
-            await asyncio.sleep(0)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NamedTuple, Self, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, Self, TypeVar, cast
 
 import httpx
 import orjson
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["Watch", "WatchEvent"]
 
 _WATCH_READ_GRACE = 30.0
+T = TypeVar("T")
 
 
 class WatchEvent(NamedTuple):
@@ -98,7 +99,7 @@ class Watch:
         code = "error"
         try:
             if session.http2:
-                await self._start_httpx(session, query, headers, extensions)
+                await self._start_httpx(session, query, headers, extensions, read)
             else:
                 self._stream = await session.pool.stream(
                     "GET", self._path, params=query, headers=headers, read_timeout=read
@@ -131,6 +132,7 @@ class Watch:
         query: dict[str, str],
         headers: dict[str, str],
         extensions: dict[str, Any],
+        read_timeout: float,
     ) -> None:
         try:
             request = session.watches.build_request(
@@ -141,7 +143,7 @@ class Watch:
             # HTTP/2 connection ended by GOAWAY before the answer could be read: ask again over
             # HTTP/1.1 to get the real answer (see transport.Session).
             self._stream = await session.pool.stream(
-                "GET", self._path, params=query, headers=headers, read_timeout=extensions["timeout"]["read"]
+                "GET", self._path, params=query, headers=headers, read_timeout=read_timeout
             )
 
     async def __anext__(self) -> WatchEvent:
@@ -164,21 +166,24 @@ class Watch:
             raise errors.ApiError.from_status(obj if isinstance(obj, dict) else {})
         return WatchEvent(kind, obj)
 
-    async def _next_stream_line(self) -> bytes:
-        """HTTP/1.1: :meth:`stop` aborts the stream, which ends a pending read."""
-        lines = cast(AsyncIterator[bytes], self._lines)
+    async def _read(self, pending: Awaitable[T]) -> T:
+        """Await one read of the stream; an end of it (or any failure) closes the watch. An
+        abrupt end by the server (e.g. it shut down) counts as a normal end, like a timeout."""
         try:
-            line = await anext(lines)
+            return await pending
         except StopAsyncIteration:
             await self.aclose()
             raise
         except httpx.RemoteProtocolError:
-            # The server ended the stream abruptly (e.g. it shut down): same as a timeout.
             await self.aclose()
             raise StopAsyncIteration from None
         except BaseException:
             await self.aclose()
             raise
+
+    async def _next_stream_line(self) -> bytes:
+        """HTTP/1.1: :meth:`stop` aborts the stream, which ends a pending read."""
+        line = await self._read(anext(cast(AsyncIterator[bytes], self._lines)))
         if self._stopped.is_set():
             await self.aclose()
             raise StopAsyncIteration
@@ -202,18 +207,7 @@ class Watch:
             if not reader.done() or reader.cancelled():
                 await self.aclose()
                 raise StopAsyncIteration
-            try:
-                line = reader.result()
-            except StopAsyncIteration:
-                await self.aclose()
-                raise
-            except httpx.RemoteProtocolError:
-                # The server ended the stream abruptly (e.g. it shut down): same as a timeout.
-                await self.aclose()
-                raise StopAsyncIteration from None
-            except BaseException:
-                await self.aclose()
-                raise
+            line = await self._read(reader)
             if line.strip():
                 return line
 
