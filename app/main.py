@@ -104,10 +104,11 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
         engine = engines.create_engine(settings.database_url, pool_size=settings.database_pool_size)
         tasks: list[asyncio.Task[None]] = []
         client: ApiClient | None = None
+        store: ObjectStore | None = None
         service_stack = contextlib.AsyncExitStack()
         try:
             await migrate.ensure_schema(engine, migrate=settings.migrate_on_start)
-            store = ObjectStore(engine, group=constants.GROUP)
+            store = ObjectStore(engine, group=constants.GROUP, pool_size=settings.database_pool_size)
             feed = ChangeFeed(
                 store, database_url=settings.database_url, poll_interval=settings.watch_poll_interval_seconds
             )
@@ -188,6 +189,8 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
                 await backend_obj.feed.stop()
             if client is not None:
                 await client.aclose()
+            if store is not None:
+                await store.close()
             await engine.dispose()
 
     app = FastAPI(

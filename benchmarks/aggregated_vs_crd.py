@@ -33,6 +33,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks import procstat
 from kubebind.apis import openapi
 from kubebind.kube import http11
 from kubebind.localcluster import pki
@@ -154,20 +155,22 @@ async def watch_latency(
     return latencies
 
 
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 async def measure(
-    p: Path_, factory: Any, endpoint: http11.Endpoint, sizes: list[int], gets: int, creates: int
+    p: Path_,
+    factory: Any,
+    endpoint: http11.Endpoint,
+    sizes: list[int],
+    gets: int,
+    creates: int,
+    pids: dict[str, int],
 ) -> dict[str, Any]:
     res: dict[str, Any] = {}
     c = factory()
     label = f"c{uuid.uuid4().hex[:4]}"
+    meter = procstat.CpuMeter({**pids, "client": os.getpid()})
+    meter.start()
     res["create_per_s"] = await create_many(c, p, creates, label)
+    res["create_cpu_ms"] = {k: v * 1000 / creates for k, v in meter.stop().items()}
     created = creates
     name = f"{label}-000000"
     res["get"] = await timed(lambda: c.get(f"{p.base}/{name}"), gets)
@@ -280,9 +283,14 @@ async def main_async(args: argparse.Namespace) -> None:
         agg = Path_("aggregated", "kube-bind.io")
         crdp = Path_("crd", CRD_GROUP)
         results = {}
+        pids = {
+            "kube-apiserver": local.apiserver.process.pid if local.apiserver.process else 0,
+            "etcd": pair.etcd.process.pid if pair.etcd and pair.etcd.process else 0,
+            "backend": backend.pid or 0,
+        }
         for p in (crdp, agg):
-            results[p.label] = await measure(p, factory, endpoint, sizes, gets, creates)
-        rss = rss_mib(backend.pid or 0)
+            results[p.label] = await measure(p, factory, endpoint, sizes, gets, creates, pids)
+        rss = procstat.rss_mib(backend.pid or 0)
         print(f"\nkube-bind aggregated API vs CRD — database={args.database}, same provider kube-apiserver")
         print(f"{'metric':34} {'CRD':>12} {'aggregated':>12} {'ratio':>8}")
 
@@ -305,6 +313,9 @@ async def main_async(args: argparse.Namespace) -> None:
         row("watch delivery p50, 100 watchers", pct(c["watch"], 50), pct(g["watch"], 50), "ms")
         row("watch delivery p99, 100 watchers", pct(c["watch"], 99), pct(g["watch"], 99), "ms")
         print(f"{'backend RSS':34} {'':>12} {rss:>10.1f}MiB")
+        print("CPU ms per create, by process (2 cores shared by all of them):")
+        for proc in c["create_cpu_ms"]:
+            print(f"  {proc:32} {c['create_cpu_ms'][proc]:>10.2f}ms {g['create_cpu_ms'][proc]:>10.2f}ms")
         print(
             f"watch events measured: crd={len(c['watch'])} aggregated={len(g['watch'])}; "
             "create p50 not shown (throughput instead); "

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import os
 import sys
 import tempfile
 import time
@@ -37,6 +36,7 @@ from typing import Any
 
 import httpx
 
+from benchmarks import procstat
 from konnector import kinds
 from kubebind.apis import constants
 from kubebind.kube import errors
@@ -59,17 +59,8 @@ def pct(values: list[float], q: float) -> float:
 
 
 def proc_stats(pid: int) -> tuple[float, float]:
-    """(RSS MiB, CPU seconds) of a process from /proc."""
-    rss_kib = 0
-    with open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                rss_kib = int(line.split()[1])
-    with open(f"/proc/{pid}/stat") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    cpu = (int(fields[11]) + int(fields[12])) / ticks
-    return rss_kib / 1024, cpu
+    """(RSS MiB, CPU seconds) of a process."""
+    return procstat.rss_mib(pid), procstat.cpu_seconds(pid)
 
 
 async def create_many(client: ApiClient, namespace: str, names: list[str], concurrency: int = 32) -> float:

@@ -211,6 +211,54 @@ def build_router() -> APIRouter:
         # without groups, so a SubjectAccessReview would wrongly deny it.
         await deps.authenticate(request)
 
+    # Registered first: every resource request is matched against the routes in order, and
+    # this one (the hot path) cannot shadow the others (they are not below BASE + "/").
+    @router.api_route(BASE + "/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    async def resource(request: Request, path: str) -> Response:
+        backend = deps.get_backend(request)
+        started = time.perf_counter()
+        target = _resolve(backend, path)
+        verb = _verb(request, target)
+        rest = target.rest
+        code = 500
+        try:
+            user = await deps.authenticate(request)
+            await deps.authorize(
+                request,
+                user,
+                Attributes(
+                    verb=verb,
+                    group=constants.GROUP,
+                    version=constants.VERSION,
+                    resource=rest.resource,
+                    subresource=target.sub or "",
+                    namespace=target.namespace or "",
+                    name=target.name or "",
+                ),
+            )
+            response = await _dispatch(request, backend, target, verb)
+            code = response.status_code
+            return response
+        except errors.StatusError as exc:
+            code = exc.code
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            backend.metrics.requests.labels(verb, rest.resource, str(code)).inc()
+            if verb != "watch":
+                backend.metrics.latency.labels(verb, rest.resource).observe(elapsed)
+            if log.isEnabledFor(logging.DEBUG) or code >= 500:
+                log.log(
+                    logging.ERROR if code >= 500 else logging.DEBUG,
+                    "request verb=%s resource=%s namespace=%s name=%s code=%s ms=%.1f",
+                    verb,
+                    rest.resource,
+                    target.namespace or "",
+                    target.name or "",
+                    code,
+                    elapsed * 1000,
+                )
+
     @router.get("/apis")
     async def apis(request: Request) -> Response:
         await _nonresource(request, "/apis")
@@ -264,52 +312,6 @@ def build_router() -> APIRouter:
         if request.headers.get("if-none-match", "").strip('"') == tag:
             return Response(status_code=304, headers=headers)
         return Response(data, media_type=_JSON, headers=headers)
-
-    @router.api_route(BASE + "/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    async def resource(request: Request, path: str) -> Response:
-        backend = deps.get_backend(request)
-        started = time.perf_counter()
-        target = _resolve(backend, path)
-        verb = _verb(request, target)
-        rest = target.rest
-        code = 500
-        try:
-            user = await deps.authenticate(request)
-            await deps.authorize(
-                request,
-                user,
-                Attributes(
-                    verb=verb,
-                    group=constants.GROUP,
-                    version=constants.VERSION,
-                    resource=rest.resource,
-                    subresource=target.sub or "",
-                    namespace=target.namespace or "",
-                    name=target.name or "",
-                ),
-            )
-            response = await _dispatch(request, backend, target, verb)
-            code = response.status_code
-            return response
-        except errors.StatusError as exc:
-            code = exc.code
-            raise
-        finally:
-            elapsed = time.perf_counter() - started
-            backend.metrics.requests.labels(verb, rest.resource, str(code)).inc()
-            if verb != "watch":
-                backend.metrics.latency.labels(verb, rest.resource).observe(elapsed)
-            if log.isEnabledFor(logging.DEBUG) or code >= 500:
-                log.log(
-                    logging.ERROR if code >= 500 else logging.DEBUG,
-                    "request verb=%s resource=%s namespace=%s name=%s code=%s ms=%.1f",
-                    verb,
-                    rest.resource,
-                    target.namespace or "",
-                    target.name or "",
-                    code,
-                    elapsed * 1000,
-                )
 
     return router
 

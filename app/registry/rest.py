@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import copy
 import logging
 import secrets
 import uuid
@@ -36,6 +35,7 @@ from app.storage.changefeed import ChangeEvent, ChangeFeed, Subscription
 from app.storage.objects import DELETE, ListResult, ObjectStore, WriteResult
 from kubebind.apis import constants, validation
 from kubebind.apis.v1alpha2 import format_time
+from kubebind.kube.objects import deep_copy
 from kubebind.kube.selectors import LabelSelector
 
 __all__ = [
@@ -341,7 +341,7 @@ class RestStore:
         meta = _meta(body)
         generate = not meta.get("name") and meta.get("generateName")
         for _attempt in range(8):
-            obj = copy.deepcopy(body)
+            obj = deep_copy(body)
             m = _meta(obj)
             if generate:
                 m["name"] = str(m["generateName"]) + "".join(
@@ -400,7 +400,7 @@ class RestStore:
         def fn(current: dict[str, Any] | None) -> dict[str, Any] | Any:
             if current is None:
                 raise self._not_found(name)
-            requested = transform(copy.deepcopy(current))
+            requested = transform(deep_copy(current))
             if not isinstance(requested, dict):
                 raise errors.BadRequest("the request body must be a JSON object")
             self._check_type(requested)
@@ -538,7 +538,7 @@ class RestStore:
                     dry["deleted"] = True
                     raise _DryRun
                 return DELETE
-            new = copy.deepcopy(current)
+            new = deep_copy(current)
             new_meta = _meta(new)
             new_meta["finalizers"] = finalizers
             if not new_meta.get("deletionTimestamp"):

@@ -17,15 +17,16 @@ Contract (what the registry relies on):
   repeat a change, never miss one).
 * After commit, :class:`WriteListener` callbacks are invoked (the change feed wakes watchers) and,
   on Postgres, ``pg_notify`` tells the other replicas.
+
+Point reads, writes and change-log reads go to the drivers directly (:mod:`app.storage.direct`);
+lists and compaction on Postgres use the SQLAlchemy engine.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import builtins
-import contextlib
 import re
 import sqlite3
 import time
@@ -39,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.storage import engine as engines
 from app.storage import errors
+from app.storage.direct import PostgresDirect, SqliteDirect, postgres_dsn, sqlite_path
 from app.storage.rows import ChangeRow, ObjectRow, RevisionRow
 from kubebind.kube.selectors import LabelSelector
 
@@ -125,14 +127,25 @@ WriteListener = Callable[[int], Awaitable[None] | None]
 class ObjectStore:
     """See the module docstring. One per process, shared by every request."""
 
-    def __init__(self, engine: AsyncEngine, *, group: str) -> None:
+    def __init__(self, engine: AsyncEngine, *, group: str, pool_size: int = 10) -> None:
         self._engine = engine
         self._group = group
         self._postgres = engine.dialect.name == "postgresql"
         self._reader = engines.reader(engine)
         self._listeners: list[WriteListener] = []
-        # SQLite has one writer at a time; queueing writers here avoids its busy-wait back-off.
-        self._write_lock: asyncio.Lock | None = None if self._postgres else asyncio.Lock()
+        self._pg: PostgresDirect | None = None
+        self._sqlite: SqliteDirect | None = None
+        if self._postgres:
+            self._pg = PostgresDirect(postgres_dsn(engine.url), max_size=pool_size)
+        else:
+            self._sqlite = SqliteDirect(sqlite_path(engine.url))
+
+    async def close(self) -> None:
+        """Close the direct driver connections (the engine is the caller's to dispose)."""
+        if self._pg is not None:
+            await self._pg.close()
+        if self._sqlite is not None:
+            await self._sqlite.close()
 
     @property
     def engine(self) -> AsyncEngine:
@@ -164,31 +177,21 @@ class ObjectStore:
 
     async def current_revision(self) -> tuple[int, int]:
         """(current resourceVersion, compacted-through resourceVersion)."""
-        async with self._reader.connect() as conn:
-            row = (await conn.execute(select(RevisionRow.current, RevisionRow.compacted))).one_or_none()
+        if self._sqlite is not None:
+            row = self._sqlite.read(_fetchone, _REVISION)
+        else:
+            assert self._pg is not None
+            row = await (await self._pg.pool()).fetchrow(_REVISION)
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
     async def get(self, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
-        # Point reads bypass SQLAlchemy's statement machinery: they are the hottest path.
-        async with self._engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver: Any = raw.driver_connection
-            if self._postgres:
-                found: str | None = await driver.fetchval(_PG_GET, resource, namespace, name)
-            else:
-                found = await driver._execute(_sqlite_get, driver._conn, resource, namespace, name)
+        if self._sqlite is not None:
+            row = self._sqlite.read(_fetchone, _SQLITE_GET, resource, namespace, name)
+            found: str | None = row[0] if row is not None else None
+        else:
+            assert self._pg is not None
+            found = await (await self._pg.pool()).fetchval(_PG_GET, resource, namespace, name)
         return loads(found) if found is not None else None
-        async with self._reader.connect() as conn:
-            data = (
-                await conn.execute(
-                    select(ObjectRow.data).where(
-                        ObjectRow.resource == resource,
-                        ObjectRow.namespace == namespace,
-                        ObjectRow.name == name,
-                    )
-                )
-            ).scalar_one_or_none()
-        return loads(data) if data is not None else None
 
     async def list(
         self,
@@ -296,14 +299,12 @@ class ObjectStore:
     # -- change log -------------------------------------------------------------------------------
 
     async def changes_since(self, after_rv: int, *, limit: int = 1000) -> builtins.list[ChangeRecord]:
-        """Change-log rows after ``after_rv``, in order (the change feed's hot path: raw driver)."""
-        async with self._engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            driver: Any = raw.driver_connection
-            if self._postgres:
-                rows = await driver.fetch(_PG_CHANGES, after_rv, limit)
-            else:
-                rows = await driver._execute(_sqlite_changes, driver._conn, after_rv, limit)
+        """Change-log rows after ``after_rv``, in order (the change feed's hot path)."""
+        if self._sqlite is not None:
+            rows = self._sqlite.read(_fetchall, _SQLITE_CHANGES, after_rv, limit)
+        else:
+            assert self._pg is not None
+            rows = await (await self._pg.pool()).fetch(_PG_CHANGES, after_rv, limit)
         return [ChangeRecord(*tuple(r)) for r in rows]
 
     async def compact(self, *, older_than_seconds: float, keep_min: int) -> int:
@@ -312,7 +313,10 @@ class ObjectStore:
         Returns the new compacted-through resourceVersion; watches from below it get 410 Gone.
         """
         cutoff_time = time.time() - older_than_seconds
-        async with self._engine.connect() as raw, self._locked():
+        if self._sqlite is not None:
+            # on the writer thread: compaction waits its turn instead of contending for the lock
+            return await self._sqlite.write(_sqlite_compact, cutoff_time, keep_min)
+        async with self._engine.connect() as raw:
             conn = await raw.execution_options(**{engines.TRANSACTION_OPTION: True})
             await conn.begin()
             current, compacted = (
@@ -323,7 +327,7 @@ class ObjectStore:
                     select(func.max(ChangeRow.resource_version)).where(ChangeRow.created_at < cutoff_time)
                 )
             ).scalar_one_or_none() or 0
-            target = min(int(by_time), int(current) - keep_min)
+            target = _compaction_target(int(current), int(by_time), keep_min)
             if target <= int(compacted):
                 await conn.rollback()
                 return int(compacted)
@@ -331,9 +335,6 @@ class ObjectStore:
             await conn.execute(update(RevisionRow).where(RevisionRow.id == 1).values(compacted=target))
             await conn.commit()
         return target
-
-    def _locked(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
 
     # -- writes -----------------------------------------------------------------------------------
 
@@ -363,11 +364,9 @@ class ObjectStore:
         data-modifying CTE plus the commit: it bumps the counter, writes the object with the new
         version spliced into its JSON, appends the change-log row and sends the NOTIFY.
         """
-        async with self._engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            pg: Any = raw.driver_connection  # asyncpg: one round trip per statement, no ORM layer
-            async with pg.transaction():
-                return await self._write_postgres_txn(pg, resource, namespace, name, fn)
+        assert self._pg is not None
+        async with (await self._pg.pool()).acquire() as pg, pg.transaction():
+            return await self._write_postgres_txn(pg, resource, namespace, name, fn)
 
     async def _write_postgres_txn(
         self, pg: Any, resource: str, namespace: str, name: str, fn: UpdateFn
@@ -435,19 +434,14 @@ class ObjectStore:
     async def _write(
         self, resource: str, namespace: str, name: str, fn: UpdateFn
     ) -> tuple[dict[str, Any], str, int]:
-        """SQLite: the whole transaction runs as one call on the driver's worker thread.
+        """SQLite: the whole transaction runs as one call on the writer thread.
 
-        aiosqlite hands every statement to its thread and back; a write is six statements, so
-        running them together (one hand-off instead of six, under the in-process writer queue)
-        is what makes SQLite writes fast. ``fn`` is pure and runs on that thread too.
+        A write is six statements; running them together (one thread hand-off instead of six, in
+        the writer thread's queue) is what makes SQLite writes fast. ``fn`` is pure and runs on
+        that thread too.
         """
-        async with self._locked(), self._engine.connect() as conn:
-            raw = await conn.get_raw_connection()
-            aio: Any = raw.driver_connection
-            result: tuple[dict[str, Any], str, int] = await aio._execute(
-                _sqlite_transaction, aio._conn, resource, namespace, name, fn, self._group
-            )
-        return result
+        assert self._sqlite is not None
+        return await self._sqlite.write(_sqlite_transaction, resource, namespace, name, fn, self._group)
 
     async def keys(
         self, resource: str, *, namespace: str | None = None, names: Sequence[str] | None = None
@@ -528,14 +522,42 @@ def _sqlite_transaction(
     return final, event, rv
 
 
-def _sqlite_get(db: sqlite3.Connection, resource: str, namespace: str, name: str) -> str | None:
-    row = db.execute(
-        "SELECT data FROM kb_objects WHERE resource = ? AND namespace = ? AND name = ?",
-        (resource, namespace, name),
-    ).fetchone()
-    return str(row[0]) if row is not None else None
+def _compaction_target(current: int, newest_expired: int, keep_min: int) -> int:
+    """Compact through the newest expired change, but always keep the newest ``keep_min``."""
+    return min(newest_expired, current - keep_min)
 
 
+def _sqlite_compact(db: sqlite3.Connection, cutoff_time: float, keep_min: int) -> int:
+    """:meth:`ObjectStore.compact` on the SQLite writer thread."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        current, compacted = db.execute(_REVISION).fetchone()
+        newest_expired = db.execute(
+            "SELECT max(resource_version) FROM kb_changes WHERE created_at < ?", (cutoff_time,)
+        ).fetchone()[0]
+        target = _compaction_target(int(current), int(newest_expired or 0), keep_min)
+        if target <= int(compacted):
+            db.execute("ROLLBACK")
+            return int(compacted)
+        db.execute("DELETE FROM kb_changes WHERE resource_version <= ?", (target,))
+        db.execute("UPDATE kb_revision SET compacted = ? WHERE id = 1", (target,))
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return target
+
+
+def _fetchone(db: sqlite3.Connection, sql: str, *args: Any) -> Any:
+    return db.execute(sql, args).fetchone()
+
+
+def _fetchall(db: sqlite3.Connection, sql: str, *args: Any) -> builtins.list[Any]:
+    return db.execute(sql, args).fetchall()
+
+
+_REVISION = "SELECT current, compacted FROM kb_revision WHERE id = 1"
+_SQLITE_GET = "SELECT data FROM kb_objects WHERE resource = ? AND namespace = ? AND name = ?"
 _PG_GET = "SELECT data FROM kb_objects WHERE resource = $1 AND namespace = $2 AND name = $3"
 _PG_GET_FOR_UPDATE = (
     "SELECT id, data FROM kb_objects WHERE resource = $1 AND namespace = $2 AND name = $3 FOR UPDATE"
@@ -565,9 +587,6 @@ _PG_CHANGES = (
 )
 
 
-def _sqlite_changes(db: sqlite3.Connection, after_rv: int, limit: int) -> builtins.list[tuple[Any, ...]]:
-    return db.execute(
-        f"SELECT {_CHANGE_COLUMNS} FROM kb_changes "
-        "WHERE resource_version > ? ORDER BY resource_version LIMIT ?",
-        (after_rv, limit),
-    ).fetchall()
+_SQLITE_CHANGES = (
+    f"SELECT {_CHANGE_COLUMNS} FROM kb_changes WHERE resource_version > ? ORDER BY resource_version LIMIT ?"
+)

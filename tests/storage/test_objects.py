@@ -102,4 +102,5 @@ async def test_store_versions_changes_and_compaction(database_url: str) -> None:
         late.close()
     finally:
         await feed.stop()
+        await store.close()
         await eng.dispose()
