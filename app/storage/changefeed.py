@@ -157,9 +157,15 @@ class ChangeFeed:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.position = 0
+        #: The newest committed resourceVersion a write or a NOTIFY told us about.
+        self._latest = 0
         self._started = asyncio.Event()
 
-    def poke(self, _rv: int = 0) -> None:
+    def poke(self, rv: int = 0) -> None:
+        """Wake the dispatcher for a change committed at ``rv`` (``0``: unknown, read anyway)."""
+        if rv and rv <= self.position:
+            return  # already dispatched: the NOTIFY echo of this replica's own write
+        self._latest = max(self._latest, rv)
         self._wake.set()
 
     @property
@@ -211,6 +217,12 @@ class ChangeFeed:
                 await asyncio.sleep(self._poll_interval)
 
     async def _drain(self) -> None:
+        if not self._subscribers and self._latest > self.position:
+            # Nobody to deliver to: skip reading the rows. Commits are ordered by resourceVersion
+            # (module docstring of objects), so everything up to a committed version is in the
+            # log for later subscribers' catch-up. No await between the check and the jump.
+            self.position = self._latest
+            return
         while True:
             rows = await self.store.changes_since(self.position, limit=1000)
             if not rows:
@@ -243,7 +255,7 @@ class ChangeFeed:
             conn: Any = None
             try:
                 conn = await asyncpg.connect(dsn)
-                await conn.add_listener(NOTIFY_CHANNEL, lambda *_a: self.poke())
+                await conn.add_listener(NOTIFY_CHANNEL, lambda *a: self.poke(_notified_rv(a[-1])))
                 backoff = 0.5
                 self.poke()  # anything missed while (re)connecting
                 while not conn.is_closed():
@@ -261,3 +273,11 @@ class ChangeFeed:
                         await conn.close()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
+
+
+def _notified_rv(payload: object) -> int:
+    """The resourceVersion a NOTIFY carries (``0`` when it carries none)."""
+    try:
+        return int(str(payload))
+    except ValueError:
+        return 0

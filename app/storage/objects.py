@@ -2,14 +2,16 @@
 
 Contract (what the registry relies on):
 
-* Every write runs in one transaction that first increments ``kb_revision.current`` (row lock on
+* Every write runs in one transaction that increments ``kb_revision.current`` (row lock on
   Postgres, the database write lock on SQLite). Writes are therefore serialised and commit in
   resourceVersion order; the new version is written to the object and to a ``kb_changes`` row in
-  the same transaction, so the change log is complete and gap-free.
-* :meth:`ObjectStore.guaranteed_update` hands the current state (or ``None``) to a pure callback
-  inside that transaction; the callback returns the new object, :data:`DELETE`, or raises a
-  :class:`~app.storage.errors.StatusError`. Preconditions (resourceVersion, uid) checked there are
-  therefore race-free across replicas.
+  the same transaction, so the change log is complete. (On Postgres a create that loses a race
+  for its name can leave a version unused; versions are never reused or reordered.)
+* :meth:`ObjectStore.guaranteed_update` hands the current state (or ``None``) to a pure callback;
+  the callback returns the new object, :data:`DELETE`, or raises a
+  :class:`~app.storage.errors.StatusError`. The write only commits if the object is still the
+  state the callback saw (a locked compare-and-swap, redone under a row lock when it loses a
+  race), so preconditions (resourceVersion, uid) checked there are race-free across replicas.
 * :meth:`ObjectStore.list` reads the revision and the rows in one snapshot (REPEATABLE READ on
   Postgres, a ``BEGIN`` snapshot on SQLite), so a watch started from the returned version sees
   every later change exactly once. Continue tokens carry that version and the last key; later
@@ -358,20 +360,41 @@ class ObjectStore:
     async def _write_postgres(
         self, resource: str, namespace: str, name: str, fn: UpdateFn
     ) -> tuple[dict[str, Any], str, int]:
-        """Postgres: lock the object row, run ``fn``, then one statement under the revision lock.
+        """Postgres: read, run ``fn``, then one statement under the revision lock.
 
         The revision row lock (which orders commits by resourceVersion) is held only for a single
-        data-modifying CTE plus the commit: it bumps the counter, writes the object with the new
+        data-modifying CTE plus its commit: it bumps the counter, writes the object with the new
         version spliced into its JSON, appends the change-log row and sends the NOTIFY.
+
+        First attempt, optimistic (two round trips, no explicit transaction): the statement only
+        writes if the object is still at the version ``fn`` saw (compare-and-swap on the locked
+        row; nothing is bumped or logged otherwise). If it lost a race, the write is redone
+        pessimistically: ``BEGIN``, lock the object row, ``fn`` again, the statement, ``COMMIT``.
         """
         assert self._pg is not None
-        async with (await self._pg.pool()).acquire() as pg, pg.transaction():
-            return await self._write_postgres_txn(pg, resource, namespace, name, fn)
+        async with (await self._pg.pool()).acquire() as pg:
+            existing = await pg.fetchrow(_PG_GET_ROW, resource, namespace, name)
+            done = await self._write_postgres_once(pg, resource, namespace, name, fn, existing, cas=True)
+            if done is not None:
+                return done
+            async with pg.transaction():
+                existing = await pg.fetchrow(_PG_GET_ROW + " FOR UPDATE", resource, namespace, name)
+                done = await self._write_postgres_once(pg, resource, namespace, name, fn, existing, cas=False)
+            assert done is not None
+            return done
 
-    async def _write_postgres_txn(
-        self, pg: Any, resource: str, namespace: str, name: str, fn: UpdateFn
-    ) -> tuple[dict[str, Any], str, int]:
-        existing = await pg.fetchrow(_PG_GET_FOR_UPDATE, resource, namespace, name)
+    async def _write_postgres_once(
+        self,
+        pg: Any,
+        resource: str,
+        namespace: str,
+        name: str,
+        fn: UpdateFn,
+        existing: Any,
+        *,
+        cas: bool,
+    ) -> tuple[dict[str, Any], str, int] | None:
+        """One attempt; ``None`` when ``cas`` and the object changed since ``existing`` was read."""
         current = loads(existing[1]) if existing is not None else None
         result = fn(current)
         params: dict[str, Any] = {
@@ -387,7 +410,6 @@ class ObjectStore:
                 raise errors.NotFound.of(resource, name, self._group)
             event, doc = "DELETED", current
             obj_sql = "DELETE FROM kb_objects WHERE id = :id RETURNING id"
-            params["id"] = existing[0]
         elif existing is None:
             event, doc = "ADDED", result
             obj_sql = (
@@ -407,14 +429,26 @@ class ObjectStore:
                 "UPDATE kb_objects SET resource_version = doc.current, owner_uids = :owner_uids, "
                 "data = doc.data FROM doc WHERE kb_objects.id = :id RETURNING kb_objects.id"
             )
-            params["id"] = existing[0]
             params["owner_uids"] = _owner_uids(result)
             params["prev_labels"] = dumps((current.get("metadata") or {}).get("labels") or {})
+        if existing is not None:
+            params["id"] = existing[0]
         doc.setdefault("metadata", {})["resourceVersion"] = "0"
         params["data"] = dumps(doc)
         params["type"] = event
+        if cas and existing is not None:
+            # Lock the row only if it is still at the version read; else bump nothing.
+            params["expected"] = existing[2]
+            guard = (
+                "target AS (SELECT id FROM kb_objects WHERE id = :id AND resource_version = :expected "
+                "FOR UPDATE), "
+            )
+            rev_where = "id = 1 AND EXISTS (SELECT 1 FROM target)"
+        else:
+            guard, rev_where = "", "id = 1"
         sql = (
-            "WITH rev AS (UPDATE kb_revision SET current = current + 1 WHERE id = 1 RETURNING current), "
+            f"WITH {guard}rev AS (UPDATE kb_revision SET current = current + 1 WHERE {rev_where} "
+            "RETURNING current), "
             "doc AS (SELECT current, CAST(jsonb_set(CAST(:data AS jsonb), '{metadata,resourceVersion}', "
             "to_jsonb(CAST(current AS text))) AS text) AS data FROM rev), "
             f"obj AS ({obj_sql}), "
@@ -426,10 +460,13 @@ class ObjectStore:
         )
         query, args = _positional(sql, params)
         row = await pg.fetchrow(query, *args)
-        if int(row[2]) == 0:
+        if row is None or int(row[2]) == 0:
+            if cas:
+                # Lost a race: changed (no row: nothing was bumped) or created concurrently
+                # (an insert conflict leaves an unused resourceVersion, which is harmless).
+                return None
             raise errors.AlreadyExists.of(resource, name, self._group)
-        final = loads(row[1])
-        return final, event, int(row[0])
+        return loads(row[1]), event, int(row[0])
 
     async def _write(
         self, resource: str, namespace: str, name: str, fn: UpdateFn
@@ -559,8 +596,8 @@ def _fetchall(db: sqlite3.Connection, sql: str, *args: Any) -> builtins.list[Any
 _REVISION = "SELECT current, compacted FROM kb_revision WHERE id = 1"
 _SQLITE_GET = "SELECT data FROM kb_objects WHERE resource = ? AND namespace = ? AND name = ?"
 _PG_GET = "SELECT data FROM kb_objects WHERE resource = $1 AND namespace = $2 AND name = $3"
-_PG_GET_FOR_UPDATE = (
-    "SELECT id, data FROM kb_objects WHERE resource = $1 AND namespace = $2 AND name = $3 FOR UPDATE"
+_PG_GET_ROW = (
+    "SELECT id, data, resource_version FROM kb_objects WHERE resource = $1 AND namespace = $2 AND name = $3"
 )
 _POSITIONAL_CACHE: dict[str, tuple[str, tuple[str, ...]]] = {}
 
