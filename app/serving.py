@@ -1,5 +1,7 @@
 """Serving the app over TLS with uvicorn, exposing the client certificate to the ASGI app.
 
+Responses leave in one write per event-loop iteration (:class:`CoalescingTransport`).
+
 Why a protocol subclass: ASGI has no standard place for the TLS peer certificate, and the
 front-proxy authenticator needs it. After the handshake uvicorn's protocol has the transport; we
 read ``ssl_object.getpeercert(binary_form=True)`` once per connection and put it into every
@@ -17,7 +19,7 @@ import datetime
 import ipaddress
 import ssl
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 from cryptography import x509
@@ -28,12 +30,76 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.settings import Settings
 
+#: Writes larger than this are not held back for coalescing (no extra copy of large bodies).
+COALESCE_LIMIT = 64 * 1024
+
+
+class CoalescingTransport:
+    """A transport wrapper: the writes of one event-loop iteration leave in one ``send``.
+
+    uvicorn writes a response's status line and headers, then its body, as two writes; on TLS
+    each becomes a record and a system call. The wrapper buffers writes and flushes them at the
+    end of the current loop iteration (``call_soon``), so a response costs one. Nothing waits
+    longer than that iteration; ``close`` flushes first; everything else is delegated.
+    """
+
+    def __init__(self, transport: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._scheduled = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not data:
+            return
+        if self._pending_size + len(data) > COALESCE_LIMIT:
+            self.flush()
+            self._transport.write(data)
+            return
+        self._pending.append(bytes(data))
+        self._pending_size += len(data)
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self.flush)
+
+    def writelines(self, chunks: Any) -> None:
+        for chunk in chunks:
+            self.write(chunk)
+
+    def flush(self) -> None:
+        self._scheduled = False
+        if not self._pending:
+            return
+        data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+        self._pending.clear()
+        self._pending_size = 0
+        if not self._transport.is_closing():
+            self._transport.write(data)
+
+    def get_write_buffer_size(self) -> int:
+        return int(self._transport.get_write_buffer_size()) + self._pending_size
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._pending.clear()
+        self._pending_size = 0
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
 
 class PeerCertProtocol(HttpToolsProtocol):
     _peer_der: bytes | None = None
 
     def connection_made(self, transport: Any) -> None:
-        super().connection_made(transport)
+        super().connection_made(
+            cast(asyncio.Transport, CoalescingTransport(transport, asyncio.get_running_loop()))
+        )
         ssl_object = transport.get_extra_info("ssl_object")
         self._peer_der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
 
