@@ -95,6 +95,15 @@ async def create_many(client: httpx.AsyncClient, p: Path_, count: int, label: st
     return count / (time.perf_counter() - start)
 
 
+async def _wait_count(client: httpx.AsyncClient, p: Path_, count: int) -> None:
+    """Until a list returns ``count`` objects (deletions are immediate without finalizers)."""
+    for _ in range(300):
+        if len((await client.get(p.base)).json()["items"]) == count:
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"{p.label}: never got to {count} objects")
+
+
 async def timed(fn: Any, n: int) -> list[float]:
     out = []
     for _ in range(n):
@@ -170,11 +179,15 @@ async def measure(
     # Warm both paths the same way first: a just-established CRD is slow for its first writes,
     # and so is a backend's first use of each database connection.
     await create_many(c, p, 200, f"{label}w")
-    meter = procstat.CpuMeter({**pids, "client": os.getpid()})
+    meter = procstat.CpuMeter({**pids, "client": os.getpid()}, trees=("postgres",))
     meter.start()
     res["create_per_s"] = await create_many(c, p, creates, label)
     res["create_cpu_ms"] = {k: v * 1000 / creates for k, v in meter.stop().items()}
-    created = creates + 200
+    gone = await c.delete(p.base, params={"labelSelector": f"set={label}w"})  # deletecollection
+    if gone.status_code != 200:
+        raise RuntimeError(f"{p.label} deletecollection failed: {gone.status_code} {gone.text[:200]}")
+    await _wait_count(c, p, creates)
+    created = creates
     name = f"{label}-000000"
     res["get"] = await timed(lambda: c.get(f"{p.base}/{name}"), gets)
     for size in sizes:
@@ -290,6 +303,7 @@ async def main_async(args: argparse.Namespace) -> None:
             "kube-apiserver": local.apiserver.process.pid if local.apiserver.process else 0,
             "etcd": pair.etcd.process.pid if pair.etcd and pair.etcd.process else 0,
             "backend": backend.pid or 0,
+            "postgres": pg.process.pid or 0 if pg is not None and pg.process is not None else 0,
         }
         for p in (crdp, agg):
             results[p.label] = await measure(p, factory, endpoint, sizes, gets, creates, pids)
@@ -319,6 +333,8 @@ async def main_async(args: argparse.Namespace) -> None:
         print("CPU ms per create, by process (2 cores shared by all of them):")
         for proc in c["create_cpu_ms"]:
             print(f"  {proc:32} {c['create_cpu_ms'][proc]:>10.2f}ms {g['create_cpu_ms'][proc]:>10.2f}ms")
+        c_total, g_total = sum(c["create_cpu_ms"].values()), sum(g["create_cpu_ms"].values())
+        print(f"  {'total':32} {c_total:>10.2f}ms {g_total:>10.2f}ms {g_total / c_total:>7.2f}x")
         print(
             f"watch events measured: crd={len(c['watch'])} aggregated={len(g['watch'])}; "
             "create p50 not shown (throughput instead); "

@@ -20,17 +20,52 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class CpuMeter:
-    """CPU seconds used by named processes between :meth:`start` and :meth:`stop`."""
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (e.g. a database server's per-connection processes)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, frontier = [pid], [pid]
+    while frontier:
+        frontier = [child for child, parent in parents.items() if parent in frontier]
+        found += frontier
+    return found
 
-    def __init__(self, pids: dict[str, int]) -> None:
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of ``pid`` and its live descendants."""
+    total = 0.0
+    for p in descendants(pid):
+        try:
+            total += cpu_seconds(p)
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+class CpuMeter:
+    """CPU seconds used by named processes between :meth:`start` and :meth:`stop`.
+
+    Processes named in ``trees`` are counted with their descendants (a database server's
+    per-connection processes).
+    """
+
+    def __init__(self, pids: dict[str, int], *, trees: tuple[str, ...] = ()) -> None:
         self.pids = {name: pid for name, pid in pids.items() if pid}
+        self._trees = trees
         self._start: dict[str, float] = {}
         self.used: dict[str, float] = {}
 
     def start(self) -> None:
-        self._start = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self._start = {name: self._cpu(name, pid) for name, pid in self.pids.items()}
+
+    def _cpu(self, name: str, pid: int) -> float:
+        return tree_cpu_seconds(pid) if name in self._trees else cpu_seconds(pid)
 
     def stop(self) -> dict[str, float]:
-        self.used = {name: cpu_seconds(pid) - self._start[name] for name, pid in self.pids.items()}
+        self.used = {name: self._cpu(name, pid) - self._start[name] for name, pid in self.pids.items()}
         return self.used

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kubebind.kube.objects import deep_copy
 
 
 def test_deep_copy_is_equal_and_independent() -> None:
-    obj = {
+    obj: dict[str, Any] = {
         "metadata": {"name": "a", "labels": {"x": "1"}},
         "spec": {"items": [1, 2.5, True, None, {"k": "v"}]},
     }
