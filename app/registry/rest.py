@@ -23,7 +23,6 @@ import asyncio
 import builtins
 import logging
 import secrets
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,7 +34,7 @@ from app.storage.changefeed import ChangeEvent, ChangeFeed, Subscription
 from app.storage.objects import DELETE, ListResult, ObjectStore, WriteResult
 from kubebind.apis import constants, validation
 from kubebind.apis.v1alpha2 import format_time
-from kubebind.kube.objects import deep_copy
+from kubebind.kube.objects import deep_copy, new_uid
 from kubebind.kube.selectors import LabelSelector
 
 __all__ = [
@@ -348,7 +347,7 @@ class RestStore:
                     secrets.choice(_GENERATE_ALPHABET) for _ in range(5)
                 )
             name = str(m.get("name") or "")
-            m["uid"] = str(uuid.uuid4())
+            m["uid"] = new_uid()
             m["creationTimestamp"] = now()
             self.strategy.prepare_for_create(obj)
             errs = self.strategy.validate_create(obj)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+import os
+import threading
+import uuid
 from typing import TypeVar
 
 import orjson
 
-__all__ = ["deep_copy"]
+__all__ = ["deep_copy", "new_uid"]
 
 T = TypeVar("T")
 
@@ -22,3 +25,24 @@ def deep_copy(obj: T) -> T:
     except (orjson.JSONEncodeError, TypeError):
         return copy.deepcopy(obj)
     return copied
+
+
+_UID_BATCH = 256
+_uid_lock = threading.Lock()
+_uid_pool = b""
+_uid_next = 0
+
+
+def new_uid() -> str:
+    """A random (version 4) UUID for ``metadata.uid``, as ``uuid.uuid4()`` but cheaper.
+
+    The randomness comes from ``os.urandom`` like ``uuid4``'s, fetched for 256 UIDs at a time:
+    one ``getrandom`` system call per UID was a measurable part of a create.
+    """
+    global _uid_pool, _uid_next
+    with _uid_lock:
+        if _uid_next >= len(_uid_pool):
+            _uid_pool, _uid_next = os.urandom(16 * _UID_BATCH), 0
+        raw = _uid_pool[_uid_next : _uid_next + 16]
+        _uid_next += 16
+    return str(uuid.UUID(bytes=raw, version=4))

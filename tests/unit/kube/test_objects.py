@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from kubebind.kube.objects import deep_copy
+from kubebind.kube.objects import deep_copy, new_uid
 
 
 def test_deep_copy_is_equal_and_independent() -> None:
@@ -24,3 +25,11 @@ def test_deep_copy_falls_back_for_data_json_cannot_carry() -> None:
     obj = {"big": 2**70, 1: "non-string key"}
     copied = deep_copy(obj)
     assert copied == obj and copied is not obj
+
+
+def test_new_uid_is_a_random_uuid_and_never_repeats() -> None:
+    uids = [new_uid() for _ in range(2000)]  # crosses several refills of the pool
+    assert len(set(uids)) == 2000
+    for u in uids[:300]:
+        parsed = uuid.UUID(u)
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == u
