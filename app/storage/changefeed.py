@@ -18,6 +18,7 @@ client re-watches from its last version), so one slow client cannot grow memory 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -65,7 +66,10 @@ class Subscription:
         self._feed = feed
         self.resource = resource
         self.position = after
-        self._queue: asyncio.Queue[ChangeEvent | None] = asyncio.Queue()
+        # A deque and one waiter future instead of an asyncio.Queue read through wait_for: with a
+        # hundred watchers every change wakes a hundred readers, and wait_for costs a task each.
+        self._items: collections.deque[ChangeEvent | None] = collections.deque()
+        self._waiter: asyncio.Future[None] | None = None
         self._max_queue = max_queue
         self._live = False
         self._pending: list[ChangeEvent] = []
@@ -81,14 +85,20 @@ class Subscription:
         self.position = event.resource_version
         if event.resource != self.resource:
             return
-        if self._queue.qsize() >= self._max_queue:
+        if len(self._items) >= self._max_queue:
             self.overflowed = True
             self._close()
             return
-        self._queue.put_nowait(event)
+        self._put(event)
+
+    def _put(self, item: ChangeEvent | None) -> None:
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _close(self) -> None:
-        self._queue.put_nowait(None)
+        self._put(None)
         self._feed._subscribers.discard(self)
 
     async def _catch_up(self) -> None:
@@ -106,7 +116,7 @@ class Subscription:
                     break
                 self.position = int(row.resource_version)
                 if row.resource == self.resource:
-                    self._queue.put_nowait(_event(row))
+                    self._put(_event(row))
         # No await from here: the dispatcher cannot deliver in between.
         self._live = True
         pending, self._pending = self._pending, []
@@ -115,24 +125,30 @@ class Subscription:
 
     async def events(self) -> AsyncIterator[ChangeEvent]:
         while True:
-            event = await self._queue.get()
+            event = await self.get(3600.0)
             if event is None:
                 return
-            yield event
-
-    def next_nowait(self) -> ChangeEvent | None:
-        try:
-            event = self._queue.get_nowait()
-        except asyncio.QueueEmpty:
-            return None
-        return event
+            if event is not False:
+                assert not isinstance(event, bool)
+                yield event
 
     async def get(self, wait: float) -> ChangeEvent | bool | None:
         """Next event; ``False`` on timeout; ``None`` when the subscription was closed."""
-        try:
-            return await asyncio.wait_for(self._queue.get(), wait)
-        except TimeoutError:
-            return False
+        if not self._items:
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_later(wait, _wake, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+            if not self._items:
+                return False
+        item = self._items[0]
+        if item is not None:  # the close marker stays: every later get() reports it too
+            self._items.popleft()
+        return item
 
     def close(self) -> None:
         self._feed._subscribers.discard(self)
@@ -273,6 +289,11 @@ class ChangeFeed:
                         await conn.close()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _notified_rv(payload: object) -> int:
