@@ -220,7 +220,7 @@ async def measure(
             n = len((await c.get(p.base)).json()["items"])
             res[p.label][f"list_{size}"] = (lat[p.label], n)
     for p in paths:
-        res[p.label]["watch"] = await watch_latency(factory, endpoint, p, 100, 20)
+        res[p.label]["watch"] = await watch_latency(factory, endpoint, p, 100, 50)
     await c.aclose()
     return res
 
