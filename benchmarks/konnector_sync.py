@@ -16,7 +16,10 @@ For each size N it starts from an empty binding on a fresh local provider/consum
    the provider at the same rate, timed from the call to their own watch event.
 3. **Status-sync latency** at the same rate: provider status write → consumer watch event showing
    the status. Floor: provider status write → provider watch event.
-4. Konnector **RSS** (VmRSS) and **CPU seconds** (utime+stime) of the process at the end.
+4. Both latencies again with the floor's writes made **in the same seconds** (the floor's
+   sequence offset by half a tick): on a shared machine a floor measured afterwards can meet a
+   calmer or a busier spell; this pair sees the same one. Both ways are printed.
+5. Konnector **RSS** (VmRSS) and **CPU seconds** (utime+stime) of the process at the end.
 
 Provider-side state is minted with least-privilege credentials exactly as the konnector tests do
 (``tests/konnector/env.py``). Figures are printed, not asserted.
@@ -122,11 +125,11 @@ class Watcher:
                 pass
 
 
-async def paced(names: list[str], rate: float, action: Any) -> dict[str, float]:
-    """Run ``action(name)`` at ``rate``/s; return the start time of each call."""
+async def paced(names: list[str], rate: float, action: Any, offset: float = 0.0) -> dict[str, float]:
+    """Run ``action(name)`` at ``rate``/s (starting ``offset`` ticks late); return each start time."""
     starts: dict[str, float] = {}
     interval = 1.0 / rate
-    t0 = time.monotonic()
+    t0 = time.monotonic() + offset * interval
     tasks = []
     for i, n in enumerate(names):
         delay = t0 + i * interval - time.monotonic()
@@ -298,6 +301,38 @@ async def run_size(
         await wsf.stop()
         out["status_floor"] = latencies(fsstarts, wsf.seen)
 
+        # 4. both again, with the floor's writes in the same seconds (offset by half a tick): the
+        # machine is shared, so a floor measured afterwards can meet a calmer (or busier) spell.
+        both_names = [f"b-{i:05d}" for i in range(sample)]
+        both_floor = [f"bf-{i:05d}" for i in range(sample)]
+        w, wf = Watcher(admin_p, pns, lambda o: True), Watcher(admin_p, scratch, lambda o: True)
+        await w.start()
+        await wf.start()
+        starts, fstarts = await asyncio.gather(
+            paced(both_names, rate, consumer_create), paced(both_floor, rate, provider_create, offset=0.5)
+        )
+        await w.wait(both_names, 120)
+        await wf.wait(both_floor, 60)
+        await w.stop()
+        await wf.stop()
+        out["spec_same_time"], out["spec_floor_same_time"] = (
+            latencies(starts, w.seen),
+            latencies(fstarts, wf.seen),
+        )
+        ws = Watcher(admin_c, cns, lambda o: (o.get("status") or {}).get("result") == "done")
+        wsf = Watcher(admin_p, scratch, lambda o: (o.get("status") or {}).get("result") == "done")
+        await ws.start()
+        await wsf.start()
+        sstarts, fsstarts = await asyncio.gather(
+            paced(both_names, rate, provider_status), paced(both_floor, rate, floor_status, offset=0.5)
+        )
+        await ws.wait(both_names, 120)
+        await wsf.wait(both_floor, 60)
+        await ws.stop()
+        await wsf.stop()
+        out["status_same_time"] = latencies(sstarts, ws.seen)
+        out["status_floor_same_time"] = latencies(fsstarts, wsf.seen)
+
         assert proc.pid is not None
         out["rss_mib"], out["cpu_s"] = proc_stats(proc.pid)
         proc.stop()
@@ -441,6 +476,18 @@ def report(results: list[dict[str, Any]], rate: float, sample: int, extra: list[
             ("status p50 (ms)", pct(r["status"], 50) * 1000, pct(r["status_floor"], 50) * 1000),
             ("status p99 (ms)", pct(r["status"], 99) * 1000, pct(r["status_floor"], 99) * 1000),
             (f"cold sync of {r['n']} (s)", r["cold_sync_s"], r["cold_floor_s"]),
+        ]
+        same = (
+            r["spec_same_time"],
+            r["spec_floor_same_time"],
+            r["status_same_time"],
+            r["status_floor_same_time"],
+        )
+        rows[4:4] = [
+            ("spec p50, floor same time", pct(same[0], 50) * 1000, pct(same[1], 50) * 1000),
+            ("spec p99, floor same time", pct(same[0], 99) * 1000, pct(same[1], 99) * 1000),
+            ("status p50, floor same time", pct(same[2], 50) * 1000, pct(same[3], 50) * 1000),
+            ("status p99, floor same time", pct(same[2], 99) * 1000, pct(same[3], 99) * 1000),
         ]
         for label, ours, floor in rows:
             ratio = ours / floor if floor else float("nan")
