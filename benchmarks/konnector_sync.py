@@ -12,14 +12,14 @@ For each size N it starts from an empty binding on a fresh local provider/consum
    Floor: the same N creates done directly against the provider apiserver (same client, same
    concurrency).
 2. **Spec-sync latency** at a steady ``--rate`` objects/s on top of the N objects: time from the
-   consumer create call to the provider copy's ADDED watch event. Floor: creates made directly on
-   the provider at the same rate, timed from the call to their own watch event.
+   consumer create call to the provider copy's ADDED watch event. Floor: the same writes made
+   directly at the same rate, one after the other — a consumer create (of an unbound copy of the
+   CRD, so no konnector acts on it) then the provider create — timed to the provider watch event.
+   Also printed: the provider create alone (a lower bound that skips the consumer write).
 3. **Status-sync latency** at the same rate: provider status write → consumer watch event showing
-   the status. Floor: provider status write → provider watch event.
-4. Both latencies again with the floor's writes made **in the same seconds** (the floor's
-   sequence offset by half a tick): on a shared machine a floor measured afterwards can meet a
-   calmer or a busier spell; this pair sees the same one. Both ways are printed.
-5. Konnector **RSS** (VmRSS) and **CPU seconds** (utime+stime) of the process at the end.
+   the status. Floor: the provider status write then the consumer status write, timed to the
+   consumer watch event; and the provider write alone → provider watch event.
+4. Konnector **RSS** (VmRSS) and **CPU seconds** (utime+stime) of the process at the end.
 
 Provider-side state is minted with least-privilege credentials exactly as the konnector tests do
 (``tests/konnector/env.py``). Figures are printed, not asserted.
@@ -44,13 +44,15 @@ from konnector import kinds
 from kubebind.apis import constants
 from kubebind.kube import errors
 from kubebind.kube.client import ApiClient
-from kubebind.kube.resources import CUSTOM_RESOURCE_DEFINITIONS, NAMESPACES, SECRETS
+from kubebind.kube.resources import CUSTOM_RESOURCE_DEFINITIONS, NAMESPACES, SECRETS, ResourceRef
 from kubebind.localcluster.cluster import ClusterPair
 from kubebind.localcluster.ports import free_port
 from kubebind.localcluster.process import ManagedProcess
 from tests.konnector import env as envmod
 
 COWBOYS = envmod.COWBOYS
+#: An unbound copy of the Cowboy CRD on the consumer, for the floor's consumer-side writes.
+FLOOR_COWBOYS = ResourceRef("floor.bench.kube-bind.io", COWBOYS.version, "cowboys", True, "Cowboy")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -83,28 +85,33 @@ async def create_many(client: ApiClient, namespace: str, names: list[str], concu
 class Watcher:
     """Records the first time each object name is seen matching a predicate on a watch."""
 
-    def __init__(self, client: ApiClient, namespace: str, predicate: Any) -> None:
+    def __init__(
+        self, client: ApiClient, namespace: str, predicate: Any, resource: ResourceRef = COWBOYS
+    ) -> None:
         self.client = client
+        self.resource = resource
         self.namespace = namespace
         self.predicate = predicate
         self.seen: dict[str, float] = {}
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        listing = await self.client.list(COWBOYS, namespace=self.namespace, limit=1)
+        listing = await self.client.list(self.resource, namespace=self.namespace, limit=1)
         rv = listing["metadata"]["resourceVersion"]
         self.task = asyncio.create_task(self._run(rv))
 
     async def _run(self, rv: str) -> None:
         while True:
             try:
-                async with self.client.watch(COWBOYS, namespace=self.namespace, resource_version=rv) as w:
+                async with self.client.watch(
+                    self.resource, namespace=self.namespace, resource_version=rv
+                ) as w:
                     async for etype, obj in w:
                         rv = obj.get("metadata", {}).get("resourceVersion") or rv
                         if etype in ("ADDED", "MODIFIED") and self.predicate(obj):
                             self.seen.setdefault(obj["metadata"]["name"], time.monotonic())
             except errors.GoneError:
-                listing = await self.client.list(COWBOYS, namespace=self.namespace, limit=1)
+                listing = await self.client.list(self.resource, namespace=self.namespace, limit=1)
                 rv = listing["metadata"]["resourceVersion"]
 
     async def wait(self, names: list[str], within: float) -> None:
@@ -125,11 +132,11 @@ class Watcher:
                 pass
 
 
-async def paced(names: list[str], rate: float, action: Any, offset: float = 0.0) -> dict[str, float]:
-    """Run ``action(name)`` at ``rate``/s (starting ``offset`` ticks late); return each start time."""
+async def paced(names: list[str], rate: float, action: Any) -> dict[str, float]:
+    """Run ``action(name)`` at ``rate``/s; return the start time of each call."""
     starts: dict[str, float] = {}
     interval = 1.0 / rate
-    t0 = time.monotonic() + offset * interval
+    t0 = time.monotonic()
     tasks = []
     for i, n in enumerate(names):
         delay = t0 + i * interval - time.monotonic()
@@ -206,6 +213,19 @@ async def run_size(
             COWBOYS, {"metadata": {"name": "warmup"}, "spec": {"intent": "x"}}, namespace=cns
         )
         await _wait_count(admin_p, pns, 1, 120)
+        # The floor's consumer-side writes go to an unbound copy of the Cowboy CRD (same schema,
+        # another group) in a namespace of their own: the same write, with no konnector behind it.
+        bound = await admin_c.get(CUSTOM_RESOURCE_DEFINITIONS, "cowboys.wildwest.dev")
+        floor_crd = {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": f"cowboys.{FLOOR_COWBOYS.group}"},
+            "spec": {**bound["spec"], "group": FLOOR_COWBOYS.group},
+        }
+        await admin_c.create(CUSTOM_RESOURCE_DEFINITIONS, floor_crd)
+        await _wait_crd(admin_c, f"cowboys.{FLOOR_COWBOYS.group}")
+        cscratch = f"floor-{uuid.uuid4().hex[:6]}"
+        await admin_c.create(NAMESPACES, {"metadata": {"name": cscratch}})
         proc.stop()
         await asyncio.sleep(1)
 
@@ -275,6 +295,22 @@ async def run_size(
         await wf.stop()
         out["spec_floor"] = latencies(fstarts, wf.seen)
 
+        # The same writes as the synced path, made directly one after the other: the consumer
+        # create, then the provider create; timed to the provider copy's watch event.
+        chain_names = [f"sc-{i:05d}" for i in range(sample)]
+        wc = Watcher(admin_p, scratch, lambda o: True)
+        await wc.start()
+
+        async def chained_create(nm: str) -> None:
+            body = {"metadata": {"name": nm}, "spec": {"intent": "steady"}}
+            await admin_c.create(FLOOR_COWBOYS, body, namespace=cscratch)
+            await admin_p.create(COWBOYS, body, namespace=scratch)
+
+        cstarts = await paced(chain_names, rate, chained_create)
+        await wc.wait(chain_names, 60)
+        await wc.stop()
+        out["spec_chain"] = latencies(cstarts, wc.seen)
+
         # 3. status latency at a steady rate
         ws = Watcher(admin_c, cns, lambda o: (o.get("status") or {}).get("result") == "done")
         await ws.start()
@@ -301,43 +337,29 @@ async def run_size(
         await wsf.stop()
         out["status_floor"] = latencies(fsstarts, wsf.seen)
 
-        # 4. both again, with the floor's writes in the same seconds (offset by half a tick): the
-        # machine is shared, so a floor measured afterwards can meet a calmer (or busier) spell.
-        both_names = [f"b-{i:05d}" for i in range(sample)]
-        both_floor = [f"bf-{i:05d}" for i in range(sample)]
-        w, wf = Watcher(admin_p, pns, lambda o: True), Watcher(admin_p, scratch, lambda o: True)
-        await w.start()
-        await wf.start()
-        starts, fstarts = await asyncio.gather(
-            paced(both_names, rate, consumer_create), paced(both_floor, rate, provider_create, offset=0.5)
+        # The same writes as the synced path: the provider status write, then the consumer status
+        # write; timed to the consumer object's watch event.
+        wsc = Watcher(
+            admin_c, cscratch, lambda o: (o.get("status") or {}).get("result") == "done", FLOOR_COWBOYS
         )
-        await w.wait(both_names, 120)
-        await wf.wait(both_floor, 60)
-        await w.stop()
-        await wf.stop()
-        out["spec_same_time"], out["spec_floor_same_time"] = (
-            latencies(starts, w.seen),
-            latencies(fstarts, wf.seen),
-        )
-        ws = Watcher(admin_c, cns, lambda o: (o.get("status") or {}).get("result") == "done")
-        wsf = Watcher(admin_p, scratch, lambda o: (o.get("status") or {}).get("result") == "done")
-        await ws.start()
-        await wsf.start()
-        sstarts, fsstarts = await asyncio.gather(
-            paced(both_names, rate, provider_status), paced(both_floor, rate, floor_status, offset=0.5)
-        )
-        await ws.wait(both_names, 120)
-        await wsf.wait(both_floor, 60)
-        await ws.stop()
-        await wsf.stop()
-        out["status_same_time"] = latencies(sstarts, ws.seen)
-        out["status_floor_same_time"] = latencies(fsstarts, wsf.seen)
+        await wsc.start()
+
+        async def chained_status(nm: str) -> None:
+            status = {"status": {"result": "done"}}
+            await admin_p.patch(COWBOYS, nm, status, namespace=scratch, subresource="status")
+            await admin_c.patch(FLOOR_COWBOYS, nm, status, namespace=cscratch, subresource="status")
+
+        csstarts = await paced(chain_names, rate, chained_status)
+        await wsc.wait(chain_names, 60)
+        await wsc.stop()
+        out["status_chain"] = latencies(csstarts, wsc.seen)
 
         assert proc.pid is not None
         out["rss_mib"], out["cpu_s"] = proc_stats(proc.pid)
         proc.stop()
         # Clean up (no konnector: drop finalizers by deleting the namespaces' objects directly).
         await admin_p.delete(NAMESPACES, scratch)
+        await admin_c.delete(NAMESPACES, cscratch)
     finally:
         await admin_p.aclose()
         await admin_c.aclose()
@@ -468,30 +490,32 @@ def report(results: list[dict[str, Any]], rate: float, sample: int, extra: list[
         f"\nkonnector benchmark — steady rate {rate:.0f} obj/s, {sample} samples per latency, "
         f"flags {' '.join(extra)}"
     )
-    print(f"{'N':>7} {'metric':<28} {'konnector':>12} {'floor':>12} {'ratio':>7}")
+    print(
+        "floor = the same writes made directly, one after the other (for spec: consumer create, then\n"
+        "provider create; for status: provider status write, then consumer status write); the last\n"
+        "column is the provider write alone, a lower bound no syncer can reach."
+    )
+    print(
+        f"{'N':>7} {'metric':<24} {'konnector':>10} {'floor':>10} {'ratio':>6} {'one write':>10} {'ratio':>6}"
+    )
     for r in results:
         rows = [
-            ("spec p50 (ms)", pct(r["spec"], 50) * 1000, pct(r["spec_floor"], 50) * 1000),
-            ("spec p99 (ms)", pct(r["spec"], 99) * 1000, pct(r["spec_floor"], 99) * 1000),
-            ("status p50 (ms)", pct(r["status"], 50) * 1000, pct(r["status_floor"], 50) * 1000),
-            ("status p99 (ms)", pct(r["status"], 99) * 1000, pct(r["status_floor"], 99) * 1000),
-            (f"cold sync of {r['n']} (s)", r["cold_sync_s"], r["cold_floor_s"]),
+            ("spec p50 (ms)", r["spec"], r["spec_chain"], r["spec_floor"], 50),
+            ("spec p99 (ms)", r["spec"], r["spec_chain"], r["spec_floor"], 99),
+            ("status p50 (ms)", r["status"], r["status_chain"], r["status_floor"], 50),
+            ("status p99 (ms)", r["status"], r["status_chain"], r["status_floor"], 99),
         ]
-        same = (
-            r["spec_same_time"],
-            r["spec_floor_same_time"],
-            r["status_same_time"],
-            r["status_floor_same_time"],
+        for label, ours_s, chain_s, one_s, q in rows:
+            ours, chain, one = (pct(v, q) * 1000 for v in (ours_s, chain_s, one_s))
+            print(
+                f"{r['n']:>7} {label:<24} {ours:>10.1f} {chain:>10.1f} {ours / chain:>6.2f} "
+                f"{one:>10.1f} {ours / one:>6.2f}"
+            )
+        cold, cold_floor = r["cold_sync_s"], r["cold_floor_s"]
+        print(
+            f"{r['n']:>7} {'cold sync of ' + str(r['n']) + ' (s)':<24} {cold:>10.1f} {'':>10} {'':>6} "
+            f"{cold_floor:>10.1f} {cold / cold_floor:>6.2f}"
         )
-        rows[4:4] = [
-            ("spec p50, floor same time", pct(same[0], 50) * 1000, pct(same[1], 50) * 1000),
-            ("spec p99, floor same time", pct(same[0], 99) * 1000, pct(same[1], 99) * 1000),
-            ("status p50, floor same time", pct(same[2], 50) * 1000, pct(same[3], 50) * 1000),
-            ("status p99, floor same time", pct(same[2], 99) * 1000, pct(same[3], 99) * 1000),
-        ]
-        for label, ours, floor in rows:
-            ratio = ours / floor if floor else float("nan")
-            print(f"{r['n']:>7} {label:<28} {ours:>12.1f} {floor:>12.1f} {ratio:>7.2f}")
         print(f"{r['n']:>7} {'konnector RSS (MiB)':<28} {r['rss_mib']:>12.1f} {'':>12}")
         print(f"{r['n']:>7} {'konnector CPU (s)':<28} {r['cpu_s']:>12.1f} {'':>12}")
         print(f"{r['n']:>7} {'backlog drained after (s)':<28} {r['settle_s']:>12.1f} {'':>12}")
@@ -499,7 +523,7 @@ def report(results: list[dict[str, Any]], rate: float, sample: int, extra: list[
         print(
             f"{r['n']:>7} {'  of which consumer create':<28} "
             f"p50 {pct(cc, 50) * 1000:.1f} ms, p99 {pct(cc, 99) * 1000:.1f} ms"
-            " (a write the floor does not make)"
+            " (the first write of the spec path)"
         )
         means = ", ".join(f"{k} {v:.1f}" for k, v in r["spec_internals"].items())
         print(f"{r['n']:>7} konnector means during the spec phase (ms): {means}")
