@@ -320,10 +320,14 @@ async def run_size(
                 COWBOYS, nm, {"status": {"result": "done"}}, namespace=pns, subresource="status"
             )
 
+        before = await scrape(metrics_port)
         sstarts = await paced(sample_names, rate, provider_status)
         await ws.wait(sample_names, 120)
         await ws.stop()
         out["status"] = latencies(sstarts, ws.seen)
+        after = await scrape(metrics_port)
+        out["status_internals"] = internals(before, after)
+        out["status_requests"] = request_counts(before, after, len(sample_names))
         wsf = Watcher(admin_p, scratch, lambda o: (o.get("status") or {}).get("result") == "done")
         await wsf.start()
 
@@ -525,9 +529,10 @@ def report(results: list[dict[str, Any]], rate: float, sample: int, extra: list[
             f"p50 {pct(cc, 50) * 1000:.1f} ms, p99 {pct(cc, 99) * 1000:.1f} ms"
             " (the first write of the spec path)"
         )
-        means = ", ".join(f"{k} {v:.1f}" for k, v in r["spec_internals"].items())
-        print(f"{r['n']:>7} konnector means during the spec phase (ms): {means}")
-        print(f"{r['n']:>7} konnector requests per object in the spec phase: {r['spec_requests']}")
+        for phase in ("spec", "status"):
+            means = ", ".join(f"{k} {v:.1f}" for k, v in r[f"{phase}_internals"].items())
+            print(f"{r['n']:>7} konnector means during the {phase} phase (ms): {means}")
+            print(f"{r['n']:>7} konnector requests per object in the {phase} phase: {r[f'{phase}_requests']}")
         lost = sample - len(r["spec"]), sample - len(r["status"])
         if any(lost):
             print(f"{r['n']:>7} WARNING: unsynced samples spec={lost[0]} status={lost[1]}")

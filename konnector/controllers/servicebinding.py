@@ -36,7 +36,7 @@ from kubebind.kube.client import PatchType
 from kubebind.kube.resources import CUSTOM_RESOURCE_DEFINITIONS, Object, ObjectKey, ResourceRef
 
 if TYPE_CHECKING:
-    from konnector.provider import Provider
+    from konnector.provider import Provider, SyncerEntry
 
 __all__ = ["reconcile"]
 
@@ -112,10 +112,8 @@ async def reconcile(p: Provider, name: str) -> None:
                     )
                 )
                 continue
-            await _ensure_syncer(p, binding, export, bs, isolation_mode, informer_scope)
-            syncer_name = _syncer_name(name, bs_name)
-            wanted_syncers.add(syncer_name)
-            running = p.syncers.get(syncer_name)
+            running = await _ensure_syncer(p, binding, export, bs, isolation_mode, informer_scope)
+            wanted_syncers.add(_syncer_name(name, bs_name))
             if running is not None and not running.syncer.synced():
                 pending.append(
                     (
@@ -276,13 +274,15 @@ async def _mirror_bound_schema_status(p: Provider, bs: Object, current_crd: Obje
 
 async def _ensure_syncer(
     p: Provider, binding: Object, export: Object, bs: Object, isolation_mode: str, informer_scope: str
-) -> None:
+) -> SyncerEntry | None:
+    """The running syncer of one BoundSchema, (re)started when its inputs changed; None if the
+    schema names no resource to sync."""
     bname = str(binding["metadata"]["name"])
     bs_name = str(bs["metadata"]["name"])
     name = _syncer_name(bname, bs_name)
     refs = crd.sync_refs(bs, isolation_mode)
     if refs is None:
-        return
+        return None
     consumer_ref, provider_ref, has_status = refs
     emeta = export.get("metadata") or {}
     fingerprint: tuple[object, ...] = (
@@ -298,7 +298,7 @@ async def _ensure_syncer(
     async with p._syncer_lock:
         entry = p.syncers.get(name)
         if entry is not None and entry.fingerprint == fingerprint:
-            return
+            return entry
         if entry is not None:
             p.syncers.pop(name)
             await entry.syncer.stop()
@@ -332,8 +332,9 @@ async def _ensure_syncer(
         )
         from konnector.provider import SyncerEntry
 
-        p.syncers[name] = SyncerEntry(fingerprint, syncer, binding=bname)
+        entry = p.syncers[name] = SyncerEntry(fingerprint, syncer, binding=bname)
         await syncer.start()
+        return entry
 
 
 async def _ensure_claim_syncer(p: Provider, binding: Object, export: Object, claim: dict[str, Any]) -> str:
