@@ -409,7 +409,9 @@ class ObjectStore:
             if existing is None or current is None:
                 raise errors.NotFound.of(resource, name, self._group)
             event, doc = "DELETED", current
-            obj_sql = "DELETE FROM kb_objects WHERE id = :id RETURNING id"
+            # USING doc: a data-modifying CTE always runs; without a bumped revision (a lost
+            # compare-and-swap) this one must delete nothing.
+            obj_sql = "DELETE FROM kb_objects USING doc WHERE kb_objects.id = :id RETURNING kb_objects.id"
         elif existing is None:
             event, doc = "ADDED", result
             obj_sql = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy.engine import make_url
 from app.storage import engine as engines
 from app.storage import errors, migrate
 from app.storage.direct import SqliteDirect, postgres_dsn, sqlite_path
-from app.storage.objects import ObjectStore
+from app.storage.objects import _PG_GET_ROW, DELETE, ObjectStore
 
 
 def _fresh(name: str) -> Any:
@@ -123,6 +124,36 @@ async def test_concurrent_writes_to_one_object_lose_no_update(database_url: str)
         assert final["metadata"]["resourceVersion"] == str(max(versions))
         logged = [c for c in await store.changes_since(0) if c.name == "same"]
         assert [c.type for c in logged] == ["ADDED"] + ["MODIFIED"] * 25
+    finally:
+        await store.close()
+        await eng.dispose()
+
+
+async def test_a_lost_compare_and_swap_writes_nothing(postgres_server: Any) -> None:
+    """Postgres: an optimistic write against a stale read bumps, logs and changes nothing."""
+    url = postgres_server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+    eng = engines.create_engine(url)
+    await migrate.upgrade(eng)
+    store = ObjectStore(eng, group="kube-bind.io")
+    try:
+        await store.guaranteed_update("things", "ns", "x", _fresh("x"))
+        assert store._pg is not None
+        pool = await store._pg.pool()
+        async with pool.acquire() as pg:
+            stale = await pg.fetchrow(_PG_GET_ROW, "things", "ns", "x")
+        changed = await store.guaranteed_update(
+            "things", "ns", "x", lambda cur: {**(cur or {}), "spec": {"v": 2}}
+        )
+        assert changed is not None
+        before, _ = await store.current_revision()
+        for fn in (lambda _cur: DELETE, lambda cur: {**(cur or {}), "spec": {"v": 3}}):
+            async with pool.acquire() as pg:
+                lost = await store._write_postgres_once(pg, "things", "ns", "x", fn, stale, cas=True)
+            assert lost is None
+        assert (await store.current_revision())[0] == before
+        kept: Any = await store.get("things", "ns", "x")
+        assert kept["spec"] == {"v": 2}
+        assert [c.type for c in await store.changes_since(0)] == ["ADDED", "MODIFIED"]
     finally:
         await store.close()
         await eng.dispose()
