@@ -109,9 +109,7 @@ def create_app(settings: Settings, *, registry: CollectorRegistry | None = None)
         try:
             await migrate.ensure_schema(engine, migrate=settings.migrate_on_start)
             store = ObjectStore(engine, group=constants.GROUP, pool_size=settings.database_pool_size)
-            feed = ChangeFeed(
-                store, database_url=settings.database_url, poll_interval=settings.watch_poll_interval_seconds
-            )
+            feed = ChangeFeed(store, poll_interval=settings.watch_poll_interval_seconds)
             await feed.start()
             rest: dict[str, RestStore] = {}
             collector = GarbageCollector(store, rest)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.storage import errors
+from app.storage.direct import postgres_dsn
 from app.storage.objects import NOTIFY_CHANNEL, ObjectStore, loads
 
 __all__ = ["ChangeEvent", "ChangeFeed", "Subscription"]
@@ -161,12 +162,10 @@ class ChangeFeed:
         self,
         store: ObjectStore,
         *,
-        database_url: str,
         poll_interval: float = 1.0,
         max_queue: int = 10000,
     ) -> None:
         self.store = store
-        self._database_url = database_url
         self._poll_interval = poll_interval
         self._max_queue = max_queue
         self._subscribers: set[Subscription] = set()
@@ -265,7 +264,7 @@ class ChangeFeed:
     async def _listen_loop(self) -> None:
         import asyncpg
 
-        dsn = self._database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        dsn = postgres_dsn(self.store.engine.url)
         backoff = 0.5
         while True:
             conn: Any = None

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Final, ParamSpec, TypeVar
+from typing import Any, Final, TypeVar
 
 from sqlalchemy.engine import URL
 
@@ -38,7 +38,6 @@ READ_BUSY_MS: Final = 200
 #: The writer thread's busy timeout: it waits for other writers (e.g. the ORM, compaction).
 WRITE_BUSY_MS: Final = 30_000
 
-P = ParamSpec("P")
 T = TypeVar("T")
 
 

@@ -50,7 +50,7 @@ async def test_store_versions_changes_and_compaction(database_url: str) -> None:
     eng = engines.create_engine(database_url)
     await migrate.upgrade(eng)
     store = ObjectStore(eng, group="kube-bind.io")
-    feed = ChangeFeed(store, database_url=database_url, poll_interval=0.2)
+    feed = ChangeFeed(store, poll_interval=0.2)
     await feed.start()
     try:
         start, _ = await store.current_revision()
