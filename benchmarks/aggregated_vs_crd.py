@@ -164,6 +164,11 @@ async def watch_latency(
     return latencies
 
 
+def _turn(paths: tuple[Path_, Path_], i: int) -> tuple[Path_, Path_]:
+    """The two paths in turn i: A B, then B A, then A B … (neither always goes first)."""
+    return paths if i % 2 == 0 else (paths[1], paths[0])
+
+
 async def measure(
     paths: tuple[Path_, Path_],
     factory: Any,
@@ -187,7 +192,7 @@ async def measure(
     elapsed = dict.fromkeys(res, 0.0)
     cpu: dict[str, dict[str, float]] = {k: {} for k in res}
     for r in range(rounds):
-        for p in paths if r % 2 == 0 else paths[::-1]:
+        for p in _turn(paths, r):
             meter = procstat.CpuMeter({**pids, "client": os.getpid()}, trees=("postgres",))
             meter.start()
             elapsed[p.label] += per_round / await create_many(c, p, per_round, f"{label}r{r}")
@@ -205,7 +210,7 @@ async def measure(
     for p in paths:
         res[p.label]["get"] = []
     for i in range(gets):
-        for p in paths if i % 2 == 0 else paths[::-1]:
+        for p in _turn(paths, i):
             res[p.label]["get"] += await timed(lambda p=p: c.get(f"{p.base}/{name}"), 1)
     for size in sizes:
         if created < size:
@@ -214,7 +219,7 @@ async def measure(
             created = size
         lat: dict[str, list[float]] = {p.label: [] for p in paths}
         for i in range(5 if size >= 10000 else 20):
-            for p in paths if i % 2 == 0 else paths[::-1]:
+            for p in _turn(paths, i):
                 lat[p.label] += await timed(lambda p=p: c.get(p.base), 1)
         for p in paths:
             n = len((await c.get(p.base)).json()["items"])

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -69,7 +68,6 @@ class SqliteDirect:
         self._executor: ThreadPoolExecutor | None = None
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
 
     def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(connection, *args)`` now, on the calling (event-loop) thread."""
@@ -84,11 +82,11 @@ class SqliteDirect:
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._on_writer, fn, args)
 
     def _on_writer(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        with self._lock:
-            if self._writer is None:
-                self._writer = _connect_sqlite(self._path, WRITE_BUSY_MS)
-                self._writer.execute("PRAGMA journal_mode=WAL")  # persistent; a no-op when set
-            return fn(self._writer, *args)
+        # Only ever runs on the executor's single thread (as does _close_writer): no lock needed.
+        if self._writer is None:
+            self._writer = _connect_sqlite(self._path, WRITE_BUSY_MS)
+            self._writer.execute("PRAGMA journal_mode=WAL")  # persistent; a no-op when set
+        return fn(self._writer, *args)
 
     async def close(self) -> None:
         executor, self._executor = self._executor, None
@@ -100,10 +98,9 @@ class SqliteDirect:
             self._reader = None
 
     def _close_writer(self) -> None:
-        with self._lock:
-            if self._writer is not None:
-                self._writer.close()
-                self._writer = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
 
 async def _keep_session(_conn: Any) -> None:

@@ -132,12 +132,11 @@ class ObjectStore:
     def __init__(self, engine: AsyncEngine, *, group: str, pool_size: int = 10) -> None:
         self._engine = engine
         self._group = group
-        self._postgres = engine.dialect.name == "postgresql"
         self._reader = engines.reader(engine)
         self._listeners: list[WriteListener] = []
         self._pg: PostgresDirect | None = None
         self._sqlite: SqliteDirect | None = None
-        if self._postgres:
+        if engine.dialect.name == "postgresql":
             self._pg = PostgresDirect(postgres_dsn(engine.url), max_size=pool_size)
         else:
             self._sqlite = SqliteDirect(sqlite_path(engine.url))
@@ -155,7 +154,7 @@ class ObjectStore:
 
     @property
     def is_postgres(self) -> bool:
-        return self._postgres
+        return self._pg is not None
 
     def add_write_listener(self, listener: WriteListener) -> None:
         self._listeners.append(listener)
@@ -170,7 +169,7 @@ class ObjectStore:
 
     async def _snapshot(self) -> AsyncConnection:
         conn = await self._engine.connect()
-        if self._postgres:
+        if self._pg is not None:
             await conn.execution_options(isolation_level="REPEATABLE READ")
         else:
             await conn.execution_options(**{engines.TRANSACTION_OPTION: True})
@@ -348,7 +347,7 @@ class ObjectStore:
         Returns ``None`` when ``fn`` returned the current object unchanged (no write, no event).
         """
         try:
-            if self._postgres:
+            if self._pg is not None:
                 final, event, rv = await self._write_postgres(resource, namespace, name, fn)
             else:
                 final, event, rv = await self._write(resource, namespace, name, fn)
